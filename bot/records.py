@@ -1,0 +1,87 @@
+"""Small value types shared by the retriever, the answerers and the faces (CLI, Slack)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrict retrieval to one source and/or a publication date range (inclusive)."""
+
+    source: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def is_empty(self) -> bool:
+        return self.source is None and self.since is None and self.until is None
+
+
+@dataclass
+class Passage:
+    """One retrieved chunk of an article, with its fused retrieval score."""
+
+    chunk_id: str
+    article_id: str
+    title: str
+    text: str
+    source: str = ""
+    url: str | None = None
+    published: str | None = None  # ISO date, e.g. "2024-01-26"
+    path: str | None = None
+    score: float = 0.0
+
+
+@dataclass
+class ArticleHit:
+    """An article as retrieval ranks it: it counts once, with its best passages."""
+
+    article_id: str
+    title: str
+    source: str
+    url: str | None
+    published: str | None
+    path: str | None
+    score: float
+    passages: list[Passage] = field(default_factory=list)
+
+
+@dataclass
+class Citation:
+    """A numbered source behind an answer: `[n]` in the text points here."""
+
+    n: int
+    article_id: str
+    title: str
+    source: str
+    url: str | None
+    published: str | None
+    quote: str
+    score: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What the bot says: text with `[n]` markers, its citations, or a refusal."""
+
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    closest: list[ArticleHit] = field(default_factory=list)  # shown when refused
+    note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
+
+    def to_dict(self) -> dict:
+        """The `--json` shape: answer, refused, citations."""
+        out = {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+        if self.note:
+            out["note"] = self.note
+        return out

@@ -1,0 +1,60 @@
+"""The one record every loader produces and every later step consumes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+
+@dataclass
+class Article:
+    """A clean article, ready to chunk.
+
+    `id` is stable across runs: the path relative to the folder named on the
+    command line, `file.jsonl#record`, or the URL for web pages and feed items.
+    `origin` names the input it came from (used by `--prune`).
+    """
+
+    id: str
+    title: str
+    text: str
+    source: str
+    origin: str
+    url: str | None = None
+    published: date | None = None
+    path: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def content_hash(self, salt: str = "") -> str:
+        """Hash of everything that ends up in the index; `salt` carries chunking settings."""
+        payload = json.dumps(
+            [self.title, self.text, self.source, self.url, self.published_iso, self.path,
+             sorted(self.extra.items()), salt],
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+
+    @property
+    def published_iso(self) -> str | None:
+        return self.published.isoformat() if self.published else None
+
+    @property
+    def published_ts(self) -> int | None:
+        """Publication date as epoch seconds (UTC midnight), comparable inside Chroma."""
+        return date_to_ts(self.published) if self.published else None
+
+
+def date_to_ts(value: date) -> int:
+    """Epoch seconds of a date at UTC midnight (the form stored in the index)."""
+    return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
+
+
+class InputError(Exception):
+    """A bad input: the message is one line that names the input and the reason."""
+
+    def __init__(self, input_name: str, reason: str):
+        super().__init__(f"{input_name}: {reason}")
+        self.input = input_name
+        self.reason = reason

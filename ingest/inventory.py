@@ -1,0 +1,45 @@
+"""`spacebot sources`: what the index holds, per source."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class SourceStats:
+    source: str
+    articles: int = 0
+    chunks: int = 0
+    first: str | None = None
+    last: str | None = None
+
+
+@dataclass
+class Inventory:
+    location: str
+    articles: int = 0
+    chunks: int = 0
+    sources: list[SourceStats] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def take_inventory(store) -> Inventory:
+    """Article and chunk counts, per source with its date range, read from the store."""
+    per_source: dict[str, SourceStats] = {}
+    articles: set[str] = set()
+    chunks = 0
+    for _, meta, _ in store.iter_records(["metadatas"]):
+        chunks += 1
+        stats = per_source.setdefault(meta.get("source", ""), SourceStats(meta.get("source", "")))
+        stats.chunks += 1
+        if meta.get("chunk_index") == 0:
+            stats.articles += 1
+        articles.add(meta.get("article_id", ""))
+        published = meta.get("published")
+        if published:
+            stats.first = min(filter(None, [stats.first, published]))
+            stats.last = max(filter(None, [stats.last, published]))
+    ordered = sorted(per_source.values(), key=lambda s: (-s.articles, s.source))
+    return Inventory(store.location, len(articles), chunks, ordered)

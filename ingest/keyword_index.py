@@ -1,0 +1,122 @@
+"""The BM25 keyword index (bm25s), kept beside the vector store and rebuilt from it.
+
+It also holds the table of chunk texts and metadata that the query side uses
+to turn chunk ids (from either search) into passages without a round trip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+TABLE = "chunks.json"
+FINGERPRINT = "fingerprint.txt"
+COLUMNS = ("id", "article_id", "title", "text", "source", "url", "published", "published_ts",
+           "path", "chunk_index")
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def tokenize(texts: list[str], stemmer=None) -> list[list[str]]:
+    """Lower-cased, stop-worded, stemmed tokens, the same for documents and queries."""
+    import bm25s
+
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stemmer or _stemmer(),
+                          return_ids=False, show_progress=False)
+
+
+@dataclass
+class ChunkTable:
+    """Column-wise chunk records; row i is document i of the BM25 index."""
+
+    columns: dict[str, list]
+    fingerprint: str
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    def row(self, i: int) -> dict:
+        return {name: values[i] for name, values in self.columns.items()}
+
+
+def record_from_metadata(chunk_id: str, meta: dict, document: str) -> dict:
+    """A table row from a Chroma record (its metadata and document text)."""
+    return {
+        "id": chunk_id, "article_id": meta.get("article_id", ""), "title": meta.get("title", ""),
+        "text": document or "", "source": meta.get("source", ""), "url": meta.get("url"),
+        "published": meta.get("published"), "published_ts": meta.get("published_ts"),
+        "path": meta.get("path"), "chunk_index": meta.get("chunk_index", 0),
+    }
+
+
+def build(records: list[dict], fingerprint: str, target: Path) -> None:
+    """Index `records` (rows as from `record_from_metadata`) and replace `target` atomically."""
+    import bm25s
+
+    records = sorted(records, key=lambda r: (r["article_id"], r["chunk_index"]))
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=target.parent))
+    if records:
+        retriever = bm25s.BM25()
+        corpus = [f"{r['title']}\n{r['text']}" for r in records]
+        retriever.index(tokenize(corpus), show_progress=False)
+        retriever.save(str(staging / "bm25"))
+    columns = {name: [r[name] for r in records] for name in COLUMNS}
+    with open(staging / TABLE, "w", encoding="utf-8") as handle:
+        json.dump({"fingerprint": fingerprint, "columns": columns}, handle, ensure_ascii=False)
+    (staging / FINGERPRINT).write_text(fingerprint)
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_fingerprint(target: Path) -> str | None:
+    """The fingerprint the index at `target` was built for, or None if there is none."""
+    try:
+        return (Path(target) / FINGERPRINT).read_text().strip()
+    except OSError:
+        return None
+
+
+class KeywordIndex:
+    """A loaded BM25 index plus its chunk table."""
+
+    def __init__(self, target: Path):
+        target = Path(target)
+        with open(target / TABLE, encoding="utf-8") as handle:
+            data = json.load(handle)
+        self.table = ChunkTable(data["columns"], data["fingerprint"])
+        self.retriever = None
+        if len(self.table):
+            import bm25s
+
+            self.retriever = bm25s.BM25.load(str(target / "bm25"), mmap=False)
+        self._stemmer = _stemmer()
+        self.position = {cid: i for i, cid in enumerate(self.table.columns["id"])}
+
+    def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""
+        if self.retriever is None:
+            return []
+        tokens = [t for t in tokenize([query], self._stemmer)[0] if t in self.retriever.vocab_dict]
+        if not tokens:
+            return []
+        k = min(k, len(self.table))
+        docs, scores = self.retriever.retrieve([tokens], k=k, weight_mask=mask,
+                                               show_progress=False, n_threads=1)
+        return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

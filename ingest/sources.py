@@ -1,0 +1,134 @@
+"""Where inputs come from: folders (recursive), files and http(s) URLs -> `Doc`s to read."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from ingest.article import InputError
+from ingest.readers import READERS, Doc, Result, looks_like_feed, read_feed, read_html, suffix_of
+
+SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.txt"}
+
+
+def is_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+class Fetcher:
+    """Fetches URLs with a timeout and a size cap; every failure is an `InputError`."""
+
+    def __init__(self, timeout: float, max_bytes: int):
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._client = None
+
+    def __call__(self, url: str) -> bytes:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout, follow_redirects=True,
+                headers={"User-Agent": "spacebot/0.1 (+https://github.com/spacebot)"},
+            )
+        try:
+            with self._client.stream("GET", url) as response:
+                if response.status_code >= 400:
+                    raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}")
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise InputError(url, f"response larger than {self.max_bytes // 1_000_000} MB limit")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except httpx.TimeoutException:
+            raise InputError(url, f"timed out after {self.timeout:g}s") from None
+        except httpx.HTTPError as exc:
+            raise InputError(url, f"could not fetch: {type(exc).__name__}: {exc}") from None
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or name.lower() in SKIPPED_NAMES:
+                continue
+            if suffix_of(name) in READERS:
+                yield Path(root) / name
+
+
+def _file_doc(file: Path, root: Path | None, origin: str, max_bytes: int) -> Doc:
+    name = str(file)
+    if root is not None:
+        rel = file.relative_to(root).as_posix()
+        parts = rel.split("/")
+        folder_source = parts[0] if len(parts) > 1 else (root.resolve().name or "files")
+    else:
+        rel = file.name
+        folder_source = file.resolve().parent.name or "files"
+    try:
+        size = file.stat().st_size
+        if size > max_bytes:
+            raise InputError(name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (SPACEBOT_MAX_FILE_MB)")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
+    return Doc(name=name, data=data, article_id=rel, origin=origin, folder_source=folder_source, path=rel)
+
+
+def read_doc(doc: Doc, follow_links: bool, fetch: Callable[[str], bytes]) -> Iterator[Result]:
+    """Pick the reader by suffix (or by sniffing, for URLs) and run it."""
+    if doc.url and doc.path is None:
+        reader = read_feed if looks_like_feed(doc.data) else read_html
+    else:
+        reader = READERS[suffix_of(doc.name)]
+    try:
+        if reader is read_feed:
+            yield from read_feed(doc, follow_links=follow_links, fetch=fetch)
+        else:
+            yield from reader(doc)
+    except InputError as exc:
+        yield exc
+
+
+def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
+                  follow_links: bool = False) -> Iterator[tuple[str, Result]]:
+    """Yield `(origin, article_or_error)` for every article the inputs hold, in order."""
+    for given in inputs:
+        if is_url(given):
+            try:
+                data = fetcher(given)
+            except InputError as exc:
+                yield given, exc
+                continue
+            doc = Doc(name=given, data=data, article_id=given, origin=given, folder_source="", url=given)
+            for result in read_doc(doc, follow_links, fetcher):
+                yield given, result
+            continue
+        path = Path(given)
+        origin = str(path.resolve())
+        if path.is_dir():
+            files, root = list(_walk(path)), path
+        elif path.is_file():
+            if suffix_of(path.name) not in READERS:
+                yield origin, InputError(given, f"unsupported file type {path.suffix or '(none)'}; "
+                                                f"expected one of {', '.join(sorted(READERS))}")
+                continue
+            files, root = [path], None
+        else:
+            yield origin, InputError(given, "no such file, folder or URL")
+            continue
+        for file in files:
+            try:
+                doc = _file_doc(file, root, origin, max_bytes)
+            except InputError as exc:
+                yield origin, exc
+                continue
+            for result in read_doc(doc, follow_links, fetcher):
+                yield origin, result

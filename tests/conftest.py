@@ -1,0 +1,54 @@
+"""Shared fixtures: real model, real Chroma, the project's sample corpus.
+
+The model and the sample index are built once per test session.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "ingest" / "samples" / "space-news"
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+# Settings from a developer's .env or environment must not leak into tests.
+for _key in [k for k in os.environ if k.startswith(("SPACEBOT_", "CHROMA_", "SLACK_"))]:
+    del os.environ[_key]
+
+
+def make_settings(data_dir: Path, **overrides):
+    """Settings for a test: its own data dir, nothing read from .env."""
+    from ingest.settings import Settings
+
+    return Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def sample_settings(tmp_path_factory):
+    """Settings whose index holds the sample corpus (ingested once per session)."""
+    from ingest.pipeline import run_ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("sample-index"))
+    summary = run_ingest([str(SAMPLE)], settings)
+    assert not summary.failed, summary.failed
+    return settings
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real sentence-transformers model, loaded once."""
+    from ingest.embedding import DocumentEmbedder
+    from ingest.model_files import model_dir
+
+    return DocumentEmbedder(model_dir())
