@@ -7,6 +7,7 @@ to turn chunk ids (from either search) into passages without a round trip.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -67,14 +68,19 @@ def build(records: list[dict], fingerprint: str, target: Path) -> None:
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".bm25-", dir=target.parent))
+    doc_freq: dict[str, int] = {}
     if records:
         retriever = bm25s.BM25()
-        corpus = [f"{r['title']}\n{r['text']}" for r in records]
-        retriever.index(tokenize(corpus), show_progress=False)
+        corpus = tokenize([f"{r['title']}\n{r['text']}" for r in records])
+        retriever.index(corpus, show_progress=False)
         retriever.save(str(staging / "bm25"))
+        for tokens in corpus:
+            for token in set(tokens):
+                doc_freq[token] = doc_freq.get(token, 0) + 1
     columns = {name: [r[name] for r in records] for name in COLUMNS}
     with open(staging / TABLE, "w", encoding="utf-8") as handle:
-        json.dump({"fingerprint": fingerprint, "columns": columns}, handle, ensure_ascii=False)
+        json.dump({"fingerprint": fingerprint, "columns": columns, "doc_freq": doc_freq}, handle,
+                  ensure_ascii=False)
     (staging / FINGERPRINT).write_text(fingerprint)
     old = None
     if target.exists():
@@ -101,6 +107,7 @@ class KeywordIndex:
         with open(target / TABLE, encoding="utf-8") as handle:
             data = json.load(handle)
         self.table = ChunkTable(data["columns"], data["fingerprint"])
+        self.doc_freq: dict[str, int] = data.get("doc_freq", {})
         self.retriever = None
         if len(self.table):
             import bm25s
@@ -108,6 +115,15 @@ class KeywordIndex:
             self.retriever = bm25s.BM25.load(str(target / "bm25"), mmap=False)
         self._stemmer = _stemmer()
         self.position = {cid: i for i, cid in enumerate(self.table.columns["id"])}
+
+    def terms(self, text: str) -> list[str]:
+        """`text` as index terms (stemmed, stop words out), in order."""
+        return tokenize([text], self._stemmer)[0]
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency of a term over chunks; unseen terms get the maximum."""
+        n = max(len(self.table), 1)
+        return math.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5))
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""

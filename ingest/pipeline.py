@@ -192,11 +192,12 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
 
     progress.stage("updating the keyword index")
     final_states = store.article_states() if (pending or summary.removed) else states
-    print_ = fingerprint(final_states)
-    if read_fingerprint(settings.keyword_dir) != print_:
+    current = fingerprint(final_states)
+    if read_fingerprint(settings.keyword_dir) != current:
         records = [record_from_metadata(cid, meta, doc)
                    for cid, meta, doc in store.iter_records(["metadatas", "documents"])]
-        build(records, print_, settings.keyword_dir)
+        build(records, current, settings.keyword_dir)
+    store.set_fingerprint(current)
     _ensure_query_model(settings, embedder)
     summary.total_articles = len(final_states)
     summary.total_chunks = sum(len(s.chunk_ids) for s in final_states.values())

@@ -136,6 +136,11 @@ class ChunkStore:
         for start in range(0, len(ids), PAGE):
             self._guard("deleting from the index", self.collection.delete, ids=ids[start:start + PAGE])
 
+    def set_fingerprint(self, value: str) -> None:
+        """Record which contents the keyword index was built for (read by the query side)."""
+        if (self.collection.metadata or {}).get("fingerprint") != value:
+            self._guard("updating the index metadata", self.collection.modify, metadata={"fingerprint": value})
+
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks to one unit vector: `(chunk id, cosine similarity)`, best first."""
         result = self._guard("searching the index", self.collection.query,

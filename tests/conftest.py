@@ -52,3 +52,11 @@ def embedder():
     from ingest.model_files import model_dir
 
     return DocumentEmbedder(model_dir())
+
+
+@pytest.fixture(scope="session")
+def sample_service(sample_settings):
+    """The real answering core over the sample index (no LLM)."""
+    from bot.service import AnswerService
+
+    return AnswerService(sample_settings)

@@ -1,0 +1,97 @@
+"""The no-LLM answer: the retrieved sentences that best answer the question, quoted verbatim.
+
+Each quoted sentence is followed by `[n]`, and `[n]` is the passage it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.records import Answer, ArticleHit, Citation, Passage
+from bot.sentences import split_sentences
+
+MAX_SENTENCES = 3
+CANDIDATE_PASSAGES = 6
+KEYWORD_WEIGHT = 0.6
+SECOND_SENTENCE_MARGIN = 0.12
+
+
+@dataclass
+class _Candidate:
+    sentence: str
+    passage: Passage
+    rank: int  # passage rank among candidates
+    score: float = 0.0
+
+
+def _candidates(hits: list[ArticleHit]) -> list[_Candidate]:
+    passages = sorted((p for h in hits for p in h.passages), key=lambda p: -p.score)
+    out = []
+    for rank, passage in enumerate(passages[:CANDIDATE_PASSAGES]):
+        for sentence in split_sentences(passage.text):
+            if len(sentence) <= 600:
+                out.append(_Candidate(sentence, passage, rank))
+    return out
+
+
+def _keyword_overlap(question_terms: dict[str, float], sentence_terms: set[str]) -> float:
+    total = sum(question_terms.values()) or 1.0
+    return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
+
+
+def select_sentences(question: str, hits: list[ArticleHit], index, query_vector: np.ndarray | None = None
+                     ) -> list[_Candidate]:
+    """Up to `MAX_SENTENCES` sentences, best first, scored by meaning and shared rare terms."""
+    candidates = _candidates(hits)
+    if not candidates:
+        return []
+    keyword = index.keyword
+    question_terms = {t: keyword.idf(t) for t in keyword.terms(question)}
+    vectors = index.embed([question] + [c.sentence for c in candidates]) if query_vector is None else None
+    q = vectors[0] if vectors is not None else query_vector
+    sentence_vectors = vectors[1:] if vectors is not None else index.embed([c.sentence for c in candidates])
+    similarity = sentence_vectors @ q
+    for candidate, sim in zip(candidates, similarity):
+        overlap = _keyword_overlap(question_terms, set(keyword.terms(candidate.sentence)))
+        candidate.score = float(sim) + KEYWORD_WEIGHT * overlap - 0.02 * candidate.rank
+    ranked = sorted(candidates, key=lambda c: -c.score)
+    chosen = [ranked[0]]
+    for candidate in ranked[1:]:
+        if len(chosen) == MAX_SENTENCES or candidate.score < ranked[0].score - SECOND_SENTENCE_MARGIN:
+            break
+        if all(candidate.sentence not in c.sentence and c.sentence not in candidate.sentence for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
+def _span(text: str, first: str, second: str) -> str | None:
+    """The exact stretch of `text` holding both sentences, if they are next to each other."""
+    a, b = text.find(first), text.find(second)
+    if a < 0 or b < 0:
+        return None
+    lo, hi = min(a, b), max(a + len(first), b + len(second))
+    return text[lo:hi] if hi - lo <= len(first) + len(second) + 3 else None
+
+
+def compose_answer(question: str, chosen: list[_Candidate]) -> Answer:
+    """Answer text with `[n]` after each quoted sentence; `[n]` is one passage, its quote exact."""
+    citations: list[Citation] = []
+    parts = []
+    for candidate in chosen:
+        p = candidate.passage
+        target = None
+        for citation in citations:
+            if citation.article_id == p.article_id and citation.title == p.title:
+                span = _span(p.text, citation.quote, candidate.sentence)
+                if span is not None:
+                    citation.quote, target = span, citation
+                    break
+        if target is None:
+            target = Citation(n=len(citations) + 1, article_id=p.article_id, title=p.title, source=p.source,
+                              url=p.url, published=p.published, quote=candidate.sentence,
+                              score=round(candidate.score, 4))
+            citations.append(target)
+        parts.append(f"{candidate.sentence} [{target.n}]")
+    return Answer(question=question, text=" ".join(parts), refused=False, citations=citations)
