@@ -1,0 +1,178 @@
+"""Run every question through each retrieval mode and score the results."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+
+from bot.records import Answer, ArticleHit
+from eval.metrics import (
+    answer_contains,
+    citation_precision,
+    dedupe,
+    latency_percentiles,
+    mean_metrics,
+    per_query_retrieval,
+)
+from eval.questions import Question
+
+# ask(question, mode, k) -> (ranked article hits, answer). It gives the retriever
+# the question together with its history, as the bot would.
+Ask = Callable[[Question, str, int], tuple[list[ArticleHit], Answer | None]]
+
+
+@dataclass
+class QuestionResult:
+    """What one mode did with one question, and how it scored."""
+
+    id: str
+    kind: str
+    mode: str
+    question: str
+    answerable: bool
+    relevant: list[str]
+    expected: str | None  # the string a correct answer must contain
+    retrieved: list[str]  # distinct article ids, best first, at most k
+    ms: float
+    answer: str | None = None  # None when `ask` gave no Answer
+    refused: bool | None = None
+    cited: list[str] = field(default_factory=list)
+    metrics: dict[str, float] | None = None  # retrieval metrics; None if unanswerable
+    answer_ok: bool | None = None  # expected string found in a non-refused answer
+    citation_precision: float | None = None
+
+    @property
+    def problems(self) -> list[str]:
+        """Short labels for what went wrong: "retrieval miss", "wrong answer", ... (empty if nothing)."""
+        out = []
+        if self.answerable:
+            if self.metrics is not None and self.metrics["hit@10"] == 0:
+                out.append("retrieval miss")
+            if self.refused:
+                out.append("false refusal")
+            elif self.answer_ok is False:
+                out.append("wrong answer")
+        elif self.refused is False:
+            out.append("answered unanswerable")
+        return out
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EvalResult:
+    """Scores per mode (`modes`, the results.json content) and per-question `details` per mode."""
+
+    modes: dict[str, dict]
+    details: dict[str, list[QuestionResult]]
+    k: int = 10
+
+    def to_json(self) -> dict:
+        """The results.json shape: {"modes": {mode: {metric: value, "per_kind": {...}, ...}}}."""
+        return {"modes": copy.deepcopy(self.modes)}
+
+
+def run_eval(
+    questions: Sequence[Question],
+    modes: Sequence[str],
+    ask: Ask,
+    k: int = 10,
+    progress: Callable[[int], object] | None = None,
+) -> EvalResult:
+    """Ask every question in every mode, time each call, and score the answers.
+
+    Retrieval metrics cover answerable questions only; `progress(1)` is called
+    after each of the len(modes) * len(questions) calls. An exception from
+    `ask` stops the run, re-raised as RuntimeError naming the mode and question.
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1, got {k}")
+    if not modes:
+        raise ValueError("no modes to evaluate")
+    ids = [q.id for q in questions]
+    if len(set(ids)) != len(ids):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        raise ValueError(f"duplicate question ids: {', '.join(dupes)}")
+
+    summaries: dict[str, dict] = {}
+    details: dict[str, list[QuestionResult]] = {}
+    for mode in dict.fromkeys(modes):
+        rows = []
+        for q in questions:
+            rows.append(_ask_one(ask, q, mode, k))
+            if progress is not None:
+                progress(1)
+        scores = per_query_retrieval(
+            {r.id: r.relevant for r in rows if r.answerable}, {r.id: r.retrieved for r in rows}
+        )
+        for r in rows:
+            r.metrics = scores.get(r.id)
+        details[mode] = rows
+        summaries[mode] = summarize(rows)
+    return EvalResult(modes=summaries, details=details, k=k)
+
+
+def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
+    """Call `ask` once, timed, and record what came back."""
+    start = time.perf_counter()
+    try:
+        hits, answer = ask(q, mode, k)
+    except Exception as e:
+        raise RuntimeError(f"ask failed in mode {mode!r} on {q.id}: {e}") from e
+    ms = (time.perf_counter() - start) * 1000
+    row = QuestionResult(
+        id=q.id,
+        kind=q.kind,
+        mode=mode,
+        question=q.question,
+        answerable=q.answerable,
+        relevant=list(q.relevant),
+        expected=q.answer,
+        retrieved=dedupe(h.article_id for h in hits)[:k],
+        ms=ms,
+    )
+    if answer is not None:
+        row.answer = answer.text
+        row.refused = bool(answer.refused)
+        row.cited = dedupe(c.article_id for c in answer.citations)
+        if not answer.refused:
+            row.citation_precision = citation_precision(row.cited, q.relevant)
+        if q.answerable and q.answer is not None:
+            row.answer_ok = not answer.refused and answer_contains(answer.text, q.answer)
+    return row
+
+
+def summarize(rows: Sequence[QuestionResult]) -> dict:
+    """One mode's scores from its per-question rows (retrieval metrics must be filled in).
+
+    - retrieval metrics and `per_kind`: mean over answerable questions;
+    - answer_contains: share of answerable questions with an expected answer
+      whose answer was given (not refused) and contains it;
+    - citation_precision: mean over answered (not refused) questions that cite
+      something; citations on an unanswerable question are all irrelevant;
+    - refusal_rate on unanswerable, false_refusal_rate on answerable questions.
+    Rates are None when they have no questions to average over.
+    """
+    answerable = [r for r in rows if r.answerable]
+    with_answer = [r for r in rows if r.refused is not None]
+    out: dict = dict(mean_metrics(r.metrics for r in answerable))
+    out["answer_contains"] = _mean(r.answer_ok for r in with_answer if r.answer_ok is not None)
+    out["citation_precision"] = _mean(r.citation_precision for r in with_answer if r.citation_precision is not None)
+    out["refusal_rate"] = _mean(r.refused for r in with_answer if not r.answerable)
+    out["false_refusal_rate"] = _mean(r.refused for r in with_answer if r.answerable)
+    out.update(latency_percentiles(r.ms for r in rows))
+    out["per_kind"] = {
+        kind: {**mean_metrics(r.metrics for r in answerable if r.kind == kind), "n": sum(r.kind == kind for r in answerable)}
+        for kind in dict.fromkeys(r.kind for r in answerable)
+    }
+    out["n_questions"] = len(rows)
+    out["n_answerable"] = len(answerable)
+    return out
+
+
+def _mean(values: Iterable[float | bool]) -> float | None:
+    values = [float(v) for v in values]
+    return sum(values) / len(values) if values else None
