@@ -89,6 +89,201 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     Console().print(table)
 
 
+def _filters(source: Optional[str], since: Optional[str], until: Optional[str]):
+    from bot.records import Filters
+
+    def day(value: Optional[str], flag: str):
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31", param_hint=flag) from None
+
+    return Filters(source=source, since=day(since, "--since"), until=day(until, "--until"))
+
+
+def _service():
+    from bot.service import AnswerService
+
+    return AnswerService(_settings())
+
+
+def _print_answer(answer, streamed: bool = False) -> None:
+    from bot.terminal import format_answer
+
+    text = format_answer(answer)
+    if streamed:  # the answer text itself was already printed as it arrived
+        text = text[len(answer.text):]
+    typer.echo(text)
+
+
+def _answer_or_fail(run):
+    from bot.service import QuestionError
+    from ingest.store import StoreUnavailable
+
+    try:
+        return run()
+    except QuestionError as exc:
+        _fail(str(exc), code=2)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+
+
+SOURCE = typer.Option(None, "--source", help="Only articles from this source (see `spacebot sources`).")
+SINCE = typer.Option(None, "--since", help="Only articles published on or after this date (YYYY-MM-DD).")
+UNTIL = typer.Option(None, "--until", help="Only articles published on or before this date (YYYY-MM-DD).")
+
+
+@app.command()
+def ask(
+    question: str = typer.Argument(..., help="The question, in quotes."),
+    as_json: bool = typer.Option(False, "--json", help="Print {answer, refused, citations} as JSON."),
+    k: Optional[int] = typer.Option(None, "-k", min=1, max=50, help="Sources to cite / articles to list."),
+    source: Optional[str] = SOURCE,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+) -> None:
+    """Answer one question from the ingested articles, with numbered sources."""
+    filters = _filters(source, since, until)
+    service = _service()
+    streamed = []
+
+    def on_token(piece: str) -> None:
+        if service.llm is not None and not as_json:
+            streamed.append(piece)
+            typer.echo(piece, nl=False)
+
+    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token)[1])
+    if as_json:
+        typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return
+    if streamed:
+        typer.echo()
+    _print_answer(answer, streamed=bool(streamed) and "".join(streamed) == answer.text)
+
+
+@app.command()
+def chat(
+    conversation: Optional[str] = typer.Option(None, "--conversation", help="Resume a stored conversation by id."),
+    source: Optional[str] = SOURCE,
+    since: Optional[str] = SINCE,
+    until: Optional[str] = UNTIL,
+) -> None:
+    """An interactive session that remembers the conversation, so follow-ups work."""
+    from bot.chat import run_chat
+
+    run_chat(_service(), _filters(source, since, until), conversation)
+
+
+@app.command()
+def slack(
+    http: bool = typer.Option(False, "--http", help="Serve the Events API over HTTP instead of Socket Mode."),
+    port: int = typer.Option(3000, "--port", help="Port for --http."),
+    host: str = typer.Option("0.0.0.0", "--host", help="Interface for --http."),
+) -> None:
+    """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, or --http with SLACK_SIGNING_SECRET."""
+    import logging
+
+    from bot.slack.app import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = _settings()
+    try:
+        run(settings, _service(), http=http, port=port, host=host)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+
+
+@app.command()
+def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """List the 👍/👎 feedback recorded from Slack."""
+    from bot.feedback import FeedbackStore
+
+    store = FeedbackStore(_settings().state_db)
+    records = store.list()
+    if as_json:
+        from dataclasses import asdict
+
+        typer.echo(json.dumps([asdict(r) for r in records], indent=2, ensure_ascii=False))
+        return
+    if not records:
+        typer.echo("No feedback recorded yet.")
+        return
+    for r in records:
+        vote = "👍" if r.vote > 0 else "👎"
+        typer.echo(f"{vote} {r.question!r} — cited {', '.join(r.article_ids) or 'nothing'} ({r.user}, {r.channel})")
+
+
+@app.command("eval")
+def eval_command(
+    questions: str = typer.Argument(..., help="A question file (.jsonl), or `generate` to draft one with an LLM."),
+    mode: str = typer.Option("dense,bm25,hybrid", "--mode", help="Comma-separated retrieval modes to compare."),
+    k: int = typer.Option(10, "-k", min=1, max=100, help="Articles retrieved per question."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write report.md, results.json and chart.png here."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="An earlier results.json to compare with."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    count: int = typer.Option(20, "--count", help="With `generate`: how many questions to draft."),
+) -> None:
+    """Measure retrieval and answers on a question file, every mode in one run."""
+    if questions == "generate":
+        from eval.generate import generate_questions
+
+        try:
+            generate_questions(_service(), count, out)
+        except ValueError as exc:
+            _fail(str(exc), code=2)
+        return
+    from bot.retrieval import MODES
+
+    modes = [m.strip() for m in mode.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise typer.BadParameter(f"unknown mode {', '.join(unknown)}; choose from {', '.join(MODES)}",
+                                 param_hint="--mode")
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from eval.evaluate import evaluate
+    from eval.report import load_baseline, render_table, write_report
+    from ingest.store import StoreUnavailable
+
+    console = Console(stderr=True)
+    try:
+        previous = load_baseline(baseline) if baseline else None
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    try:
+        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=console, transient=True, disable=as_json) as bar:
+            task = bar.add_task(f"asking ({', '.join(modes)})", total=None)
+            service = _service()
+
+            def advance(n: int) -> None:
+                bar.update(task, advance=n)
+
+            from eval.questions import load_questions
+
+            try:
+                total = len(load_questions(questions)[0]) * len(modes)
+            except ValueError as exc:
+                _fail(str(exc), code=2)
+            bar.update(task, total=total)
+            result, warnings = evaluate(service, questions, modes, k=k, progress=advance)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if out:
+        command = "spacebot eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
+        files = write_report(result, out, baseline=previous, command=command)
+        console.print(f"wrote {', '.join(str(p) for p in files.values())}", highlight=False)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        Console().print(render_table(result, previous))
+
+
 def main() -> None:  # pragma: no cover - console entry point
     app()
 
