@@ -7,15 +7,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.records import Answer, ArticleHit, Citation, Passage
 from bot.sentences import split_sentences
 
 MAX_SENTENCES = 3
 CANDIDATE_PASSAGES = 6
-KEYWORD_WEIGHT = 0.6
-SECOND_SENTENCE_MARGIN = 0.12
+TYPE_BONUS = 0.3
+RANK_PENALTY = 0.03
+SECOND_SENTENCE_MARGIN = 0.25
 
 
 @dataclass
@@ -41,21 +40,28 @@ def _keyword_overlap(question_terms: dict[str, float], sentence_terms: set[str])
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
-def select_sentences(question: str, hits: list[ArticleHit], index, query_vector: np.ndarray | None = None
-                     ) -> list[_Candidate]:
-    """Up to `MAX_SENTENCES` sentences, best first, scored by meaning and shared rare terms."""
+def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Candidate]:
+    """Up to `MAX_SENTENCES` sentences, best first.
+
+    A sentence scores by the question's terms it shares (weighted by rarity), the
+    rank of its passage, and whether it holds the kind of thing asked for (an
+    amount, a count, a date). No model runs here: this stays within a few ms.
+    """
+    from bot.answer_type import expected_type, has_type
+    from bot.evidence import question_terms
+
     candidates = _candidates(hits)
     if not candidates:
         return []
     keyword = index.keyword
-    question_terms = {t: keyword.idf(t) for t in keyword.terms(question)}
-    vectors = index.embed([question] + [c.sentence for c in candidates]) if query_vector is None else None
-    q = vectors[0] if vectors is not None else query_vector
-    sentence_vectors = vectors[1:] if vectors is not None else index.embed([c.sentence for c in candidates])
-    similarity = sentence_vectors @ q
-    for candidate, sim in zip(candidates, similarity):
-        overlap = _keyword_overlap(question_terms, set(keyword.terms(candidate.sentence)))
-        candidate.score = float(sim) + KEYWORD_WEIGHT * overlap - 0.02 * candidate.rank
+    weights = {t: keyword.idf(t) for t in question_terms(question, keyword)}
+    kind = expected_type(question)
+    for candidate in candidates:
+        overlap = _keyword_overlap(weights, set(keyword.terms(candidate.sentence)))
+        typed = TYPE_BONUS if kind and has_type(candidate.sentence, kind) else 0.0
+        candidate.score = overlap + typed - RANK_PENALTY * candidate.rank
+    if kind and not any(has_type(c.sentence, kind) for c in candidates):
+        return []  # asked for an amount/count/date and no passage states one: nothing to quote
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen = [ranked[0]]
     for candidate in ranked[1:]:

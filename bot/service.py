@@ -116,7 +116,7 @@ class AnswerService:
         k = k or self.settings.top_k
         hits = self.search(question, [q for q, _ in history], k=max(k, retrieve_k), filters=filters, mode=mode)
         evidence = weigh_evidence(question, hits, self.index.keyword)
-        if evidence.weak():
+        if evidence.weak:
             return hits, Answer(question=question, text=REFUSAL_TEXT, refused=True, closest=hits[:k])
         if self.llm is not None:
             generated = self._generate(question, hits, history, on_token)

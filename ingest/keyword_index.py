@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import os
 import shutil
 import tempfile
@@ -60,6 +61,31 @@ def record_from_metadata(chunk_id: str, meta: dict, document: str) -> dict:
     }
 
 
+_WORD_AT = re.compile(r"\b[A-Za-z][A-Za-z]+\b")
+
+
+def proper_terms(texts: list[str], stemmer=None) -> list[str]:
+    """Terms written capitalised in at least 70% of their mid-sentence uses: names, places, acronyms.
+
+    Questions typed in lower case lose that signal; the corpus keeps it.
+    """
+    stemmer = stemmer or _stemmer()
+    capitalised: dict[str, int] = {}
+    total: dict[str, int] = {}
+    for text in texts:
+        for match in _WORD_AT.finditer(text):
+            start = match.start()
+            before = text[max(0, start - 2):start]
+            if start == 0 or before.strip() in (".", "!", "?", '"', "“", ":") or before.endswith("\n"):
+                continue
+            word = match.group(0)
+            term = stemmer.stemWord(word.lower())
+            total[term] = total.get(term, 0) + 1
+            if word[0].isupper():
+                capitalised[term] = capitalised.get(term, 0) + 1
+    return sorted(t for t, n in total.items() if n >= 2 and capitalised.get(t, 0) >= 0.7 * n)
+
+
 def build(records: list[dict], fingerprint: str, target: Path) -> None:
     """Index `records` (rows as from `record_from_metadata`) and replace `target` atomically."""
     import bm25s
@@ -79,8 +105,8 @@ def build(records: list[dict], fingerprint: str, target: Path) -> None:
                 doc_freq[token] = doc_freq.get(token, 0) + 1
     columns = {name: [r[name] for r in records] for name in COLUMNS}
     with open(staging / TABLE, "w", encoding="utf-8") as handle:
-        json.dump({"fingerprint": fingerprint, "columns": columns, "doc_freq": doc_freq}, handle,
-                  ensure_ascii=False)
+        json.dump({"fingerprint": fingerprint, "columns": columns, "doc_freq": doc_freq,
+                   "proper": proper_terms(columns["text"])}, handle, ensure_ascii=False)
     (staging / FINGERPRINT).write_text(fingerprint)
     old = None
     if target.exists():
@@ -108,6 +134,7 @@ class KeywordIndex:
             data = json.load(handle)
         self.table = ChunkTable(data["columns"], data["fingerprint"])
         self.doc_freq: dict[str, int] = data.get("doc_freq", {})
+        self.proper: frozenset[str] = frozenset(data.get("proper", ()))
         self.retriever = None
         if len(self.table):
             import bm25s
@@ -124,6 +151,14 @@ class KeywordIndex:
         """Inverse document frequency of a term over chunks; unseen terms get the maximum."""
         n = max(len(self.table), 1)
         return math.log(1 + (n - self.doc_freq.get(term, 0) + 0.5) / (self.doc_freq.get(term, 0) + 0.5))
+
+    def rows_with(self, term: str) -> np.ndarray:
+        """Rows (chunks) whose title or text holds `term`, straight from the BM25 postings."""
+        if self.retriever is None or term not in self.retriever.vocab_dict:
+            return np.zeros(0, dtype=np.int64)
+        token = self.retriever.vocab_dict[term]
+        indptr = self.retriever.scores["indptr"]
+        return np.asarray(self.retriever.scores["indices"][indptr[token]:indptr[token + 1]])
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""

@@ -1,0 +1,37 @@
+"""What kind of thing a question asks for (an amount, a count, a date), and whether a sentence has one."""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_PATTERNS = {
+    "money": re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:million|billion|trillion|dollars|euros)\b", re.I),
+    "number": re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                         r"dozen|hundred|thousand|million|billion)\b", re.I),
+    "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
+}
+_QUESTION_TYPES = [
+    ("money", re.compile(r"\bhow much\b|\b(?:cost|price|budget|funding|fine|worth|spend|paid|pay)\b", re.I)),
+    ("number", re.compile(r"\bhow (?:many|far|long|big|high|fast)\b|\bwhat (?:number|percentage)\b", re.I)),
+    ("date", re.compile(r"^\s*when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year)\b", re.I)),
+]
+
+
+def expected_type(question: str) -> str | None:
+    """"money", "number", "date", or None when the question does not ask for one of these."""
+    for name, pattern in _QUESTION_TYPES:
+        if pattern.search(question):
+            return name
+    return None
+
+
+def has_type(sentence: str, kind: str | None) -> bool:
+    """True if `sentence` contains something of the kind asked for (always True for None)."""
+    if kind is None:
+        return True
+    if kind == "money":
+        return bool(_PATTERNS["money"].search(sentence))
+    if kind == "number":
+        return bool(_PATTERNS["number"].search(sentence))
+    return bool(_PATTERNS["date"].search(sentence))
