@@ -13,6 +13,7 @@ from bot.sentences import split_sentences
 MAX_SENTENCES = 3
 CANDIDATE_PASSAGES = 6
 TYPE_BONUS = 0.3
+TITLE_WEIGHT = 0.5
 RANK_PENALTY = 0.03
 SECOND_SENTENCE_MARGIN = 0.25
 
@@ -43,9 +44,10 @@ def _keyword_overlap(question_terms: dict[str, float], sentence_terms: set[str])
 def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Candidate]:
     """Up to `MAX_SENTENCES` sentences, best first.
 
-    A sentence scores by the question's terms it shares (weighted by rarity), the
-    rank of its passage, and whether it holds the kind of thing asked for (an
-    amount, a count, a date). No model runs here: this stays within a few ms.
+    A sentence scores by the question's terms it shares (weighted by rarity; terms
+    only in its article's title count half), the rank of its passage, and whether
+    it holds the kind of thing asked for (an amount, a count, a date). No model
+    runs here: embedding ~40 candidate sentences cost ~460 ms on 2 cores.
     """
     from bot.answer_type import expected_type, has_type
     from bot.evidence import question_terms
@@ -54,10 +56,14 @@ def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Cand
     if not candidates:
         return []
     keyword = index.keyword
-    weights = {t: keyword.idf(t) for t in question_terms(question, keyword)}
+    terms = question_terms(question, keyword)
+    sentence_terms = [set(keyword.terms(c.sentence)) for c in candidates]
+    title_terms = {title: set(keyword.terms(title)) for title in {c.passage.title for c in candidates}}
+    weights = {term: keyword.idf(term) for term in terms}
     kind = expected_type(question)
-    for candidate in candidates:
-        overlap = _keyword_overlap(weights, set(keyword.terms(candidate.sentence)))
+    for candidate, own in zip(candidates, sentence_terms):
+        context = title_terms[candidate.passage.title] - own
+        overlap = _keyword_overlap(weights, own) + TITLE_WEIGHT * _keyword_overlap(weights, context)
         typed = TYPE_BONUS if kind and has_type(candidate.sentence, kind) else 0.0
         candidate.score = overlap + typed - RANK_PENALTY * candidate.rank
     if kind and not any(has_type(c.sentence, kind) for c in candidates):

@@ -1,0 +1,127 @@
+"""`make bench`: the full corpus index (cached), every retrieval mode on the dev set, speed.
+
+Writes the quality table, the follow-up comparison, answer/refusal rates and
+warm/cold timings into docs/BENCHMARKS.md, with the chart in docs/bench/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from eval.benchdoc import replace_section, stamp
+
+MODES = ["dense", "bm25", "hybrid"]
+METRICS = ["hit@1", "hit@5", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
+
+
+def _run(args: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, text=True, env=env)
+    return time.perf_counter() - started, result
+
+
+def _followup_gain(service, questions) -> tuple[float, float, int]:
+    """hit@5 of follow-ups asked bare vs with their history (the chat's way)."""
+    followups = [q for q in questions if q.history and q.relevant]
+    bare = with_history = 0
+    for q in followups:
+        relevant = set(q.relevant)
+        bare += any(h.article_id in relevant for h in service.search(q.question, [], k=5))
+        with_history += any(h.article_id in relevant for h in service.search(q.question, q.history, k=5))
+    n = max(len(followups), 1)
+    return bare / n, with_history / n, len(followups)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--corpus", default="../shared/corpus")
+    parser.add_argument("--questions", default="../shared/eval/dev.jsonl")
+    parser.add_argument("--data-dir", default=".bench/index", help="cached index (rebuilt when the corpus changes)")
+    parser.add_argument("--out", default="docs/BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    env = dict(os.environ, SPACEBOT_DATA_DIR=str(Path(args.data_dir).resolve()))
+    env.pop("SPACEBOT_LLM_BASE_URL", None)
+    cli = [sys.executable, "-m", "bot.cli"]
+
+    seconds, result = _run([*cli, "ingest", args.corpus, "--prune", "--json"], env)
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"ingest failed:\n{result.stderr[-2000:]}")
+    summary = json.loads(result.stdout)
+    print(f"index: {summary['total_articles']} articles, {summary['total_chunks']} chunks "
+          f"({summary['new']} new, {summary['changed']} changed) in {seconds:.0f} s", file=sys.stderr)
+
+    os.environ["SPACEBOT_DATA_DIR"] = env["SPACEBOT_DATA_DIR"]
+    from bot.service import AnswerService
+    from eval.evaluate import evaluate
+    from eval.questions import load_questions
+    from eval.report import write_report
+    from ingest.settings import Settings
+
+    service = AnswerService(Settings(_env_file=None, SPACEBOT_DATA_DIR=env["SPACEBOT_DATA_DIR"]))
+    service.answer("warm up the index")  # first-call costs are the cold benchmark's business
+    result_eval, warnings = evaluate(service, args.questions, MODES, k=10)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    out_dir = Path(args.out).parent / "bench"
+    write_report(result_eval, out_dir, command="make bench")
+    modes = result_eval.to_json()["modes"]
+    questions, _ = load_questions(args.questions)
+    bare, with_history, n_followups = _followup_gain(service, questions)
+
+    cold = []
+    for _ in range(3):
+        took, run = _run([*cli, "ask", "who signed the artemis accords for uruguay?"], env)
+        cold.append(took)
+    helps = [_run([*cli, "--help"], env)[0] for _ in range(5)]
+
+    def row(mode: str) -> str:
+        values = modes[mode]
+        return f"| {mode} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + \
+               f" | {values['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |"
+
+    hybrid = modes["hybrid"]
+    given = [r for r in result_eval.details["hybrid"] if r.answerable and r.refused is False and r.expected]
+    contains_given = sum(bool(r.answer_ok) for r in given) / max(len(given), 1)
+    headline = (f"hybrid retrieval on the dev set: hit@5 {hybrid['hit@5']:.3f}, MRR@10 {hybrid['mrr@10']:.3f}; "
+                f"answers given contain the expected string {contains_given:.0%} of the time; "
+                f"warm answer p50 {hybrid['p50_ms']:.0f} ms, cold `spacebot ask` {statistics.median(cold):.1f} s")
+    body = "\n".join([
+        "## Retrieval, answers and speed", "", stamp("make bench"), "",
+        f"Index: {summary['total_articles']:,} articles, {summary['total_chunks']:,} chunks "
+        f"(`{args.corpus}`); questions: `{args.questions}` "
+        f"({sum(1 for q in questions if q.relevant)} answerable, {sum(1 for q in questions if not q.relevant)} "
+        "unanswerable). Article level, answerable questions; follow-ups asked with their history.", "",
+        f"**Headline:** {headline}.", "",
+        "| mode | " + " | ".join(METRICS) + " | follow-up hit@5 |",
+        "|---|" + "---|" * (len(METRICS) + 1),
+        *[row(m) for m in MODES], "",
+        "Targets: hit@5 >= 0.90, MRR@10 >= 0.75, follow-ups hit@5 >= 0.80.", "",
+        f"Follow-ups ({n_followups}), hybrid hit@5: bare question {bare:.3f} -> with the earlier turns' "
+        f"key terms {with_history:.3f}.", "",
+        "| answers (hybrid, no LLM) | value | target |", "|---|---|---|",
+        f"| refusal rate on unanswerable | {hybrid['refusal_rate']:.2f} | >= 0.80 |",
+        f"| answered share of answerable (1 - false refusals) | {1 - hybrid['false_refusal_rate']:.2f} | >= 0.90 |",
+        f"| expected answer in the answers given | {contains_given:.2f} ({len(given)} answers) | >= 0.70 |",
+        f"| expected answer in the answer, over all answerable | {hybrid['answer_contains']:.2f} | |",
+        f"| citation precision (cited articles that are relevant) | {hybrid['citation_precision']:.2f} | |", "",
+        "| speed | value | target |", "|---|---|---|",
+        f"| warm retrieval + answer, median / p95 over the dev questions | {hybrid['p50_ms']:.1f} / "
+        f"{hybrid['p95_ms']:.1f} ms | <= 50 ms |",
+        f"| cold `spacebot ask` (fresh process, end to end), median of 3 | {statistics.median(cold):.2f} s | <= 3 s |",
+        f"| `spacebot --help`, median of 5 | {statistics.median(helps):.2f} s | < 1 s |", "",
+        "Per-kind tables and the questions each mode missed: [bench/report.md](bench/report.md).", "",
+        "![metrics per mode](bench/chart.png)",
+    ])
+    replace_section(Path(args.out), "quality", body)
+    print(body)
+
+
+if __name__ == "__main__":
+    main()
