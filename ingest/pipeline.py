@@ -131,7 +131,7 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
     from ingest.chunking import Chunker
     from ingest.keyword_index import build, read_fingerprint, record_from_metadata
     from ingest.model_files import model_dir
-    from ingest.sources import Fetcher, iter_articles
+    from ingest.sources import Fetcher, iter_articles, origin_of
     from ingest.store import ChunkStore, fingerprint
 
     progress = progress or Progress()
@@ -146,11 +146,10 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
     fetcher = Fetcher(settings.fetch_timeout, int(settings.max_file_mb * 1_000_000))
     pending: list[tuple[Article, str]] = []
     seen: set[str] = set()
-    origins: set[str] = set()
+    origins = {origin_of(given) for given in inputs}
     try:
-        for origin, result in iter_articles(inputs, max_bytes=int(settings.max_file_mb * 1_000_000),
+        for _, result in iter_articles(inputs, max_bytes=int(settings.max_file_mb * 1_000_000),
                                             fetcher=fetcher, follow_links=follow_links):
-            origins.add(origin)
             progress.read(result)
             if isinstance(result, InputError):
                 summary.failed.append(result)
@@ -184,8 +183,10 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
             progress.embedded(len(batch), written)
 
     if prune:
+        unreadable = {_locator_of_failure(e) for e in summary.failed}
         gone = [aid for aid, st in states.items()
-                if aid not in seen and (st.origin in origins or _origin_gone(st.origin))]
+                if aid not in seen and (st.origin in origins or _origin_gone(st.origin))
+                and st.origin not in unreadable and _locator(st) not in unreadable]
         for article_id in gone:
             store.delete_ids(sorted(states[article_id].chunk_ids))
         summary.removed = len(gone)
@@ -203,6 +204,27 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
     summary.total_chunks = sum(len(s.chunk_ids) for s in final_states.values())
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _locator(state) -> str:
+    """The file (or URL) an indexed article was read from."""
+    from pathlib import Path
+
+    origin = Path(state.origin)
+    if state.origin.startswith("/") and state.path and origin.is_dir():
+        return str(origin / state.path)
+    return state.origin
+
+
+def _locator_of_failure(error: InputError) -> str:
+    """The file or URL behind a failure ("x.jsonl:3" -> the resolved x.jsonl): never pruned."""
+    import re
+    from pathlib import Path
+
+    name = error.input
+    if name.startswith(("http://", "https://")):
+        return name
+    return str(Path(re.sub(r"(:\d+|\[\d+\]| entry \d+)$", "", name)).resolve())
 
 
 def _origin_gone(origin: str) -> bool:

@@ -53,6 +53,11 @@ class Fetcher:
             self._client.close()
 
 
+def origin_of(given: str) -> str:
+    """How an input named on the command line is recorded on its articles (for `--prune`)."""
+    return given if is_url(given) else str(Path(given).resolve())
+
+
 def _walk(folder: Path) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -112,7 +117,7 @@ def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
                 yield given, result
             continue
         path = Path(given)
-        origin = str(path.resolve())
+        origin = origin_of(given)
         if path.is_dir():
             files, root = list(_walk(path)), path
         elif path.is_file():

@@ -25,6 +25,7 @@ class ArticleState:
     indices: set[int] = field(default_factory=set)
     n_chunks: int = 0
     origin: str = ""
+    path: str | None = None
     chunk_ids: set[str] = field(default_factory=set)
 
     @property
@@ -123,6 +124,7 @@ class ChunkStore:
             state.indices.add(int(meta.get("chunk_index", -1)))
             state.n_chunks = max(state.n_chunks, int(meta.get("n_chunks", 0)))
             state.origin = meta.get("origin", state.origin)
+            state.path = meta.get("path", state.path)
             state.chunk_ids.add(chunk_id)
         return states
 

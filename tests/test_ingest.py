@@ -122,8 +122,13 @@ def test_changed_article_replaces_all_its_chunks_and_prune_removes_deleted(tmp_p
     assert len(docs) == 1 and "rewritten into one short paragraph" in docs[0]
     assert victim_rel in _store(settings).article_states(), "without --prune nothing is removed"
 
+    broken = sorted(folder.rglob("*.md"))[0]  # a file that turns unreadable is not "gone"
+    broken_rel = broken.relative_to(folder).as_posix()
+    broken.write_bytes(b"\xff\xfe not utf-8")
     third = run_ingest([str(folder)], settings, prune=True)
     assert third.removed == 1 and victim_rel not in _store(settings).article_states()
+    assert [e.input for e in third.failed] == [str(broken)]
+    assert broken_rel in _store(settings).article_states(), "a failed read must not prune the old copy"
     assert_index_consistent(settings)
 
 
