@@ -12,7 +12,7 @@ _PATTERNS = {
     "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
 }
 _QUESTION_TYPES = [
-    ("money", re.compile(r"\bhow much\b|\b(?:cost|price|budget|funding|fine|worth|spend|paid|pay)\b", re.I)),
+    ("money", re.compile(r"\bhow much\b|\b(?:cost|costs|price|budget|funding|fine|worth|spend)\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|far|long|big|high|fast)\b|\bwhat (?:number|percentage)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year)\b", re.I)),
 ]
