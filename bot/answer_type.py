@@ -7,13 +7,13 @@ import re
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS = {
     "money": re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:million|billion|trillion|dollars|euros)\b", re.I),
-    "number": re.compile(r"\b\d[\d,.]*\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    "number": re.compile(r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                          r"dozen|hundred|thousand|million|billion)\b", re.I),
     "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
 }
 _QUESTION_TYPES = [
     ("money", re.compile(r"\bhow much\b|\b(?:cost|costs|price|budget|funding|fine|worth|spend)\b", re.I)),
-    ("number", re.compile(r"\bhow (?:many|far|long|big|high|fast)\b|\bwhat (?:number|percentage)\b", re.I)),
+    ("number", re.compile(r"\bhow (?:many|far|long|big|high|fast)\b|\b(?:what|which) (?:number|percentage)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year)\b", re.I)),
 ]
 

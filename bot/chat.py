@@ -26,12 +26,24 @@ def _reader():
             yield line.rstrip("\n")
 
 
-def run_chat(service, filters, conversation: str | None = None, out=print) -> None:
-    """Read questions until EOF; each is answered with the conversation's earlier turns."""
+def _stdout_write(piece: str) -> None:
+    sys.stdout.write(piece)
+    sys.stdout.flush()
+
+
+def run_chat(service, filters, conversation: str | None = None, out=print, write=None) -> None:
+    """Read questions until EOF; each is answered with the conversation's earlier turns.
+
+    `out(text)` prints a block of text; with an LLM, `write(piece)` shows the answer
+    as it is written (default: straight to stdout when `out` is `print`).
+    """
     from bot.service import QuestionError
     from bot.terminal import format_answer
     from ingest.store import StoreUnavailable
 
+    if write is None and out is print:
+        write = _stdout_write
+    stream = write is not None and getattr(service, "llm", None) is not None
     conversation = conversation or f"cli:{uuid.uuid4().hex[:12]}"
     out(f"{HELP}\n(conversation {conversation})")
     for line in _reader():
@@ -44,12 +56,25 @@ def run_chat(service, filters, conversation: str | None = None, out=print) -> No
             continue
         if not command:
             continue
+        streamed: list[str] = []
+
+        def on_token(piece: str) -> None:
+            streamed.append(piece)
+            write(piece)
+
         try:
-            answer = service.ask(command, conversation_id=conversation, filters=filters)
+            answer = service.ask(command, conversation_id=conversation, filters=filters,
+                                 on_token=on_token if stream else None)
         except QuestionError as exc:
             out(f"error: {exc}")
             continue
         except StoreUnavailable as exc:
             out(f"error: {exc}")
             continue
-        out(format_answer(answer) + "\n")
+        shown = format_answer(answer)
+        if streamed and "".join(streamed) == answer.text:
+            shown = shown[len(answer.text):].lstrip("\n")  # the text is on screen already
+            write("\n\n" if shown else "\n")
+        elif streamed:  # the LLM's words were dropped (see the note): show the answer given
+            write("\n\n")
+        out(shown + "\n")

@@ -114,7 +114,7 @@ def _print_answer(answer, streamed: bool = False) -> None:
 
     text = format_answer(answer)
     if streamed:  # the answer text itself was already printed as it arrived
-        text = text[len(answer.text):]
+        text = text[len(answer.text):].removeprefix("\n")
     typer.echo(text)
 
 
@@ -276,7 +276,7 @@ def eval_command(
         typer.echo(f"warning: {warning}", err=True)
     if out:
         command = "spacebot eval " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else None
-        files = write_report(result, out, baseline=previous, command=command)
+        files = write_report(result, out, baseline=baseline, command=command)
         console.print(f"wrote {', '.join(str(p) for p in files.values())}", highlight=False)
     if as_json:
         typer.echo(json.dumps(result.to_json(), indent=2))

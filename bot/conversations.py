@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+EXPIRE_EVERY = 200  # turns appended between sweeps of expired conversations
+
+
 @dataclass
 class Turn:
     question: str
@@ -25,6 +28,7 @@ class ConversationStore:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         self.ttl_seconds = ttl_days * 86400
         self._lock = threading.Lock()
+        self._appended = 0
         self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(
@@ -44,10 +48,11 @@ class ConversationStore:
 
     def history(self, conversation: str, limit: int = 6) -> list[Turn]:
         """The last `limit` turns, oldest first."""
+        cutoff = time.time() - self.ttl_seconds  # a long-running bot must not revive old threads
         with self._lock:
             rows = self._db.execute(
-                "SELECT question, answer, article_ids, refused FROM turns WHERE conversation = ?"
-                " ORDER BY at DESC, rowid DESC LIMIT ?", (conversation, limit)).fetchall()
+                "SELECT question, answer, article_ids, refused FROM turns WHERE conversation = ? AND at >= ?"
+                " ORDER BY at DESC, rowid DESC LIMIT ?", (conversation, cutoff, limit)).fetchall()
         return [Turn(q, a, json.loads(ids), bool(r)) for q, a, ids, r in reversed(rows)]
 
     def append(self, conversation: str, question: str, answer: str, article_ids: list[str],
@@ -56,6 +61,9 @@ class ConversationStore:
             self._db.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
                              (conversation, time.time(), question, answer, json.dumps(article_ids),
                               int(refused)))
+        self._appended += 1
+        if self._appended % EXPIRE_EVERY == 0:
+            self.expire()
 
     def close(self) -> None:
         self._db.close()

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.records import ArticleHit
 from bot.terms import STOP_WORDS
 
 TOP_ARTICLES = 3
 RARE_SHARE = 0.002  # a term in at most 0.2% of chunks is specific (calibrated: docs/BENCHMARKS.md)
+MIN_RARE_CHUNKS = 2  # ...and in a small index, one in at most 2 chunks
 _WORDS = re.compile(r"[\w][\w\-'.]*")
 
 
@@ -37,28 +39,46 @@ def question_terms(question: str, keyword_index) -> list[str]:
     return list(dict.fromkeys(keyword_index.terms(" ".join(words))))
 
 
-def specific_terms(terms: list[str], keyword_index) -> list[str]:
-    """The rare names and numbers among `terms`."""
-    limit = RARE_SHARE * max(len(keyword_index.table), 1)
+@lru_cache(maxsize=1)
+def _gazetteer() -> frozenset[str]:
+    from bot.gazetteer import COUNTRIES
+    from ingest.keyword_index import tokenize
+
+    return frozenset(tokenize([" ".join(COUNTRIES)])[0])
+
+
+def specific_terms(question: str, keyword_index) -> list[str]:
+    """The question's rare names and numbers: the terms a real answer must mention."""
+    terms = question_terms(question, keyword_index)
+    limit = max(RARE_SHARE * len(keyword_index.table), MIN_RARE_CHUNKS)
+    names = keyword_index.proper | _gazetteer()
     out = []
     for term in terms:
-        doc_freq = keyword_index.doc_freq.get(term, 0)
-        if doc_freq > limit:
+        if keyword_index.doc_freq.get(term, 0) > limit:
             continue
-        if any(c.isdigit() for c in term) or term in keyword_index.proper:
+        if any(c.isdigit() for c in term) or term in names:
             out.append(term)
     return out
 
 
+def _spellings(term: str) -> list[str]:
+    """A term and the other ways articles write it ("fy26" is "2026" in most releases)."""
+    fiscal = re.fullmatch(r"fy(?:20)?(\d\d)", term)
+    return [term, f"20{fiscal[1]}"] if fiscal else [term]
+
+
 def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evidence:
     """Which of the question's specific terms the top articles (whole, not just passages) lack."""
-    specific = specific_terms(question_terms(question, keyword_index), keyword_index)
+    specific = specific_terms(question, keyword_index)
     if not specific:
         return Evidence([], [])
     if not hits:
         return Evidence(specific, specific)
     article_of = keyword_index.table.columns["article_id"]
     top = {hit.article_id for hit in hits[:TOP_ARTICLES]}
-    missing = [t for t in specific
-               if not any(article_of[row] in top for row in keyword_index.rows_with(t))]
-    return Evidence(specific, missing)
+
+    def mentioned(term: str) -> bool:
+        return any(article_of[row] in top for spelling in _spellings(term)
+                   for row in keyword_index.rows_with(spelling))
+
+    return Evidence(specific, [t for t in specific if not mentioned(t)])

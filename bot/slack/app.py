@@ -4,6 +4,11 @@ Every listener acks at once (in the request thread: the app runs with
 `process_before_response=True`) and answers in a lazy listener on a thread
 pool, so Slack never waits past its 3 s deadline. Duplicate deliveries are
 dropped by a global middleware that remembers `event_id`s in SQLite.
+
+Without an LLM an answer is one `chat.postMessage`. With one, the reply is
+streamed: a placeholder is posted at once, `chat.update`d with the text so far
+at most once per `STREAM_INTERVAL` as the LLM writes, and finally replaced by
+the finished answer (sources and feedback buttons).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -18,7 +24,10 @@ from bot.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
     APOLOGY,
+    draft_message,
     escape_mrkdwn,
+    notice_message,
+    placeholder_message,
     render_answer,
     with_feedback_recorded,
 )
@@ -42,10 +51,15 @@ EMPTY_QUESTION_HINT = (
     "_What did the Artemis Accords commit signatories to?_"
 )
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+STREAM_INTERVAL = 1.0  # seconds between chat.update calls while an answer is written
 
 
 class AskService(Protocol):
-    """The answering core, as the Slack face uses it."""
+    """The answering core, as the Slack face uses it.
+
+    A service whose `llm_ready()` returns True (or, lacking that method, whose `llm`
+    is not None) writes its answers with an LLM: the reply is then streamed.
+    """
 
     def ask(
         self,
@@ -148,6 +162,83 @@ def _is_plain_user_message(event: dict[str, Any]) -> bool:
     return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
 
 
+def streams_answers(service: Any) -> bool:
+    """True when `service` writes answers with an LLM now (so they are worth streaming)."""
+    ready = getattr(service, "llm_ready", None)
+    if callable(ready):
+        return bool(ready())
+    return getattr(service, "llm", None) is not None
+
+
+class StreamedReply:
+    """One threaded reply that grows while the answer is written.
+
+    A placeholder is posted at once; `on_token` feeds a `StreamThrottle` that
+    `chat.update`s it with the text so far (first piece at once, then at most once
+    per `interval`); `finish(message)` replaces it with the finished answer.
+
+    Drafts are best effort and must not hold up the answer: they go through a copy
+    of the client without retries and with a short timeout. A draft refused with
+    429 pauses drafts for its Retry-After; any other failure stops them (logged
+    once). A failed finish is posted as a new message instead.
+    """
+
+    def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
+                 interval: float = STREAM_INTERVAL, draft_timeout: float = 5.0) -> None:
+        from slack_sdk import WebClient
+
+        from bot.generate import StreamThrottle
+
+        self.client = client
+        self.channel = channel
+        self.thread_ts = thread_ts
+        self._drafts = WebClient(  # drafts only: no retries, a short timeout
+            token=client.token, base_url=client.base_url, timeout=max(1, round(draft_timeout)),
+            ssl=client.ssl, proxy=client.proxy, headers=dict(client.headers or {}), retry_handlers=[],
+        )
+        self._paused_until = 0.0
+        self._stopped = False
+        self.throttle = StreamThrottle(self._update, interval=interval)
+        self.ts = _post_ts(client, channel, thread_ts, placeholder_message()) or None
+
+    def on_token(self, piece: str) -> None:
+        if self.ts is not None and not self._stopped:
+            self.throttle(piece)
+
+    def _update(self, text: str) -> None:
+        if time.monotonic() < self._paused_until:
+            return
+        try:
+            self._drafts.chat_update(channel=self.channel, ts=self.ts, **draft_message(text))
+        except Exception as exc:  # never let Slack break the answer being written
+            response = getattr(exc, "response", None)
+            if getattr(response, "status_code", None) == 429:
+                try:
+                    wait = float((response.headers or {}).get("retry-after", 1))
+                except (TypeError, ValueError):
+                    wait = 1.0
+                self._paused_until = time.monotonic() + wait
+                log.info("drafts rate-limited in %s; pausing them for %.0fs", self.channel, wait)
+                return
+            log.warning("chat.update of a draft failed in %s (%s); no more drafts for this answer",
+                        self.channel, type(exc).__name__)
+            self._stopped = True
+
+    def finish(self, message: dict[str, Any]) -> bool:
+        """Show `message` in place of the draft (or, failing that, as a new reply)."""
+        if self.ts is not None:
+            try:
+                self.client.chat_update(channel=self.channel, ts=self.ts, **message)
+                return True
+            except Exception:
+                log.exception("chat.update of the final answer failed in %s; posting it", self.channel)
+                try:
+                    self.client.chat_delete(channel=self.channel, ts=self.ts)
+                except Exception:  # a stale draft is untidy, not harmful
+                    log.warning("could not delete the draft in %s", self.channel)
+        return _post(self.client, self.channel, self.thread_ts, message)
+
+
 # --------------------------------------------------------------------------- the app
 
 
@@ -215,15 +306,22 @@ def build_app(
 
     # -- answering ---------------------------------------------------------
     def reply(client: WebClient, channel: str, thread_ts: str | None, conv: str, question: str) -> None:
-        """Ask the service and post one message (answer, refusal or apology)."""
+        """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
         if not question:
             _post(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
             return
+        draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
         try:
-            answer = service.ask(question, conversation_id=conv)
+            if draft is None:
+                answer = service.ask(question, conversation_id=conv)
+            else:
+                answer = service.ask(question, conversation_id=conv, on_token=draft.on_token)
         except Exception:
             log.exception("answering failed in %s", conv)
-            _post(client, channel, thread_ts, {"text": APOLOGY})
+            if draft is None:
+                _post(client, channel, thread_ts, {"text": APOLOGY})
+            else:
+                draft.finish(notice_message(APOLOGY))
             return
         key = None
         try:
@@ -237,7 +335,9 @@ def build_app(
             )
         except Exception:  # feedback is a nicety: answer anyway, without buttons
             log.exception("could not store the answer for feedback")
-        if not _post(client, channel, thread_ts, render_answer(answer, key)):
+        message = render_answer(answer, key)
+        sent = _post(client, channel, thread_ts, message) if draft is None else draft.finish(message)
+        if not sent:
             _post(client, channel, thread_ts, {"text": APOLOGY})
 
     def ack_now(ack):
@@ -303,18 +403,23 @@ def build_app(
 
 def _post(client: WebClient, channel: str, thread_ts: str | None, message: dict[str, Any]) -> bool:
     """`chat.postMessage` in the thread; False (logged) when Slack refuses it."""
+    return _post_ts(client, channel, thread_ts, message) is not None
+
+
+def _post_ts(client: WebClient, channel: str, thread_ts: str | None, message: dict[str, Any]) -> str | None:
+    """`chat.postMessage` in the thread; the new message's ts, or None (logged) when refused."""
     try:
-        client.chat_postMessage(
+        response = client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
             unfurl_links=False,
             unfurl_media=False,
             **message,
         )
-        return True
     except Exception:
         log.exception("chat.postMessage failed in %s", channel)
-        return False
+        return None
+    return response.get("ts") or ""
 
 
 # --------------------------------------------------------------------------- serving
@@ -433,6 +538,7 @@ def run(
 
 __all__ = [
     "AskService",
+    "StreamedReply",
     "api_base_url",
     "build_app",
     "conversation_id",
@@ -442,6 +548,7 @@ __all__ = [
     "run",
     "serve_http",
     "serve_socket_mode",
+    "streams_answers",
     "strip_mention",
     "with_rate_limit_retries",
     "wsgi_app",

@@ -24,6 +24,9 @@ APOLOGY = (
     "Please try again in a moment."
 )
 
+PLACEHOLDER = ":hourglass_flowing_sand: _Looking through the articles…_"
+WRITING = ":pencil2: _writing…_"
+
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 QUOTE_LIMIT = 200
 TEXT_LIMIT = 3000  # the plain fallback, kept short: it is what notifications show
@@ -186,6 +189,30 @@ def answer_text(answer: Answer) -> str:
 def render_answer(answer: Answer, feedback_key: str | None = None) -> dict[str, Any]:
     """`{"text": ..., "blocks": [...]}`, ready for `chat.postMessage(**...)`."""
     return {"text": answer_text(answer), "blocks": answer_blocks(answer, feedback_key)}
+
+
+def placeholder_message() -> dict[str, Any]:
+    """The message posted at once when an answer will be streamed into it."""
+    return {"text": "Looking through the articles…", "blocks": [_section(PLACEHOLDER)]}
+
+
+def draft_message(text: str) -> dict[str, Any]:
+    """An answer still being written (`text` so far, escaped), for `chat.update(**...)`.
+
+    It has no sources and no buttons yet: the final `render_answer` replaces it.
+    """
+    shown = escape_mrkdwn((text or "").strip())
+    if not shown:
+        return placeholder_message()
+    return {
+        "text": _clip(shown, TEXT_LIMIT),
+        "blocks": [_section(shown + " …"), _context(WRITING)],
+    }
+
+
+def notice_message(text: str) -> dict[str, Any]:
+    """A one-line message (e.g. `APOLOGY`) that also replaces any earlier blocks on update."""
+    return {"text": text, "blocks": [_section(text)]}
 
 
 def mention(user_id: str | None) -> str:
