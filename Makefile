@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 DEV    ?= ../shared/eval/dev.jsonl
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo test test-fast bench bench-ingest clean
+.PHONY: install demo test test-fast bench bench-ingest bench-defaults bench-llm clean
 
 install: $(STAMP)
 
@@ -38,6 +38,12 @@ bench-ingest: install
 
 bench: install
 	$(BIN)/python -m eval.bench --corpus $(CORPUS) --questions $(DEV) --out docs/BENCHMARKS.md
+
+bench-defaults: install
+	$(BIN)/python -m eval.bench_defaults --corpus $(CORPUS) --questions $(DEV) --out docs/BENCHMARKS.md
+
+bench-llm: install
+	$(BIN)/python -m eval.bench_llm --data-dir .bench/index --questions $(DEV)
 
 clean:
 	rm -rf data .bench .pytest_cache
