@@ -185,7 +185,7 @@ def slack(
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, or --http with SLACK_SIGNING_SECRET."""
     import logging
 
-    from bot.slack.app import run
+    from bot.slack.serve import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()

@@ -25,7 +25,8 @@ import pytest
 
 from bot.feedback import FeedbackStore
 from bot.records import Answer, ArticleHit, Citation
-from bot.slack.app import build_app, serve_http, serve_socket_mode
+from bot.slack.app import build_app
+from bot.slack.serve import serve_http, serve_socket_mode
 from bot.slack.blocks import ACTION_UP, FEEDBACK_BLOCK_ID, REFUSAL_HEADER
 from ingest.settings import Settings
 

@@ -8,7 +8,9 @@ import time
 import pytest
 
 from bot.feedback import FeedbackStore
-from bot.slack.app import api_base_url, conversation_id, run, strip_mention
+from bot.slack.app import conversation_id, strip_mention
+from bot.slack.client import api_base_url
+from bot.slack.serve import run
 from bot.slack.dedupe import SeenEvents
 from ingest.settings import Settings
 

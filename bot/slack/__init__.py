@@ -1,5 +1,5 @@
 """The Slack face of spacebot: a Bolt app, Block Kit rendering, de-duplication.
 
-`bot.slack.app.build_app` builds the app; `serve_http` / `serve_socket_mode`
-run it. Nothing heavy is imported here.
+`bot.slack.app.build_app` builds the app; `bot.slack.serve` runs it (HTTP or
+Socket Mode). Nothing heavy is imported here.
 """

@@ -1,4 +1,4 @@
-"""The spacebot Slack app: one `build_app`, and two ways to serve it.
+"""The spacebot Slack app: `build_app` and its listeners (serving is in `bot.slack.serve`).
 
 Every listener acks at once (in the request thread: the app runs with
 `process_before_response=True`) and answers in a lazy listener on a thread
@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,17 +22,14 @@ from bot.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
     APOLOGY,
-    draft_message,
-    escape_mrkdwn,
     notice_message,
-    placeholder_message,
     render_answer,
     with_feedback_recorded,
 )
+from bot.slack.client import make_client, secret_value, with_rate_limit_retries
+from bot.slack.replies import StreamedReply, post_reply, streams_answers
 
 if TYPE_CHECKING:
-    from wsgiref.simple_server import WSGIServer
-
     from slack_bolt import App
     from slack_sdk import WebClient
 
@@ -45,13 +40,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("spacebot.slack")
 
-EVENTS_PATH = "/slack/events"
 EMPTY_QUESTION_HINT = (
     "Ask me a question about space policy, for example "
     "_What did the Artemis Accords commit signatories to?_"
 )
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-STREAM_INTERVAL = 1.0  # seconds between chat.update calls while an answer is written
 
 
 class AskService(Protocol):
@@ -70,41 +63,6 @@ class AskService(Protocol):
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def api_base_url(url: str | None) -> str | None:
-    """`SLACK_API_URL` as slack_sdk wants it (with a trailing slash), or None."""
-    if not url or not url.strip():
-        return None
-    url = url.strip()
-    return url if url.endswith("/") else url + "/"
-
-
-def _secret(value: Any) -> str | None:
-    if value is None:
-        return None
-    raw = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-    return raw or None
-
-
-def with_rate_limit_retries(client: WebClient, max_retries: int = 2) -> WebClient:
-    """Attach slack_sdk's `RateLimitErrorRetryHandler` (honours Retry-After) once."""
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-
-    if not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers):
-        client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=max_retries))
-    return client
-
-
-def make_client(settings: Settings) -> WebClient:
-    """A `WebClient` with the bot token, `SLACK_API_URL` and 429 retries."""
-    from slack_sdk import WebClient
-
-    kwargs: dict[str, Any] = {"token": _secret(settings.slack_bot_token)}
-    base = api_base_url(settings.slack_api_url)
-    if base:
-        kwargs["base_url"] = base
-    return with_rate_limit_retries(WebClient(**kwargs))
 
 
 def strip_mention(text: str | None, bot_user_id: str | None = None) -> str:
@@ -162,86 +120,6 @@ def _is_plain_user_message(event: dict[str, Any]) -> bool:
     return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
 
 
-def streams_answers(service: Any) -> bool:
-    """True when `service` writes answers with an LLM now (so they are worth streaming)."""
-    ready = getattr(service, "llm_ready", None)
-    if callable(ready):
-        return bool(ready())
-    return getattr(service, "llm", None) is not None
-
-
-class StreamedReply:
-    """One threaded reply that grows while the answer is written.
-
-    A placeholder is posted at once; `on_token` feeds a `StreamThrottle` that
-    `chat.update`s it with the text so far (first piece at once, then at most once
-    per `interval`); `finish(message)` replaces it with the finished answer.
-
-    Drafts are best effort and must not hold up the answer: they go through a copy
-    of the client without retries and with a short timeout. A draft refused with
-    429 pauses drafts for its Retry-After; any other failure stops them (logged
-    once). A failed finish is posted as a new message instead.
-    """
-
-    def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 interval: float = STREAM_INTERVAL, draft_timeout: float = 5.0) -> None:
-        from slack_sdk import WebClient
-
-        from bot.generate import StreamThrottle
-
-        self.client = client
-        self.channel = channel
-        self.thread_ts = thread_ts
-        self._drafts = WebClient(  # drafts only: no retries, a short timeout
-            token=client.token, base_url=client.base_url, timeout=max(1, round(draft_timeout)),
-            ssl=client.ssl, proxy=client.proxy, headers=dict(client.headers or {}), retry_handlers=[],
-        )
-        self._paused_until = 0.0
-        self._stopped = False
-        self.throttle = StreamThrottle(self._update, interval=interval)
-        self.ts = _post_ts(client, channel, thread_ts, placeholder_message()) or None
-
-    def on_token(self, piece: str) -> None:
-        if self.ts is not None and not self._stopped:
-            self.throttle(piece)
-
-    def _update(self, text: str) -> None:
-        if time.monotonic() < self._paused_until:
-            return
-        try:
-            self._drafts.chat_update(channel=self.channel, ts=self.ts, **draft_message(text))
-        except Exception as exc:  # never let Slack break the answer being written
-            response = getattr(exc, "response", None)
-            if getattr(response, "status_code", None) == 429:
-                try:
-                    wait = float((response.headers or {}).get("retry-after", 1))
-                except (TypeError, ValueError):
-                    wait = 1.0
-                self._paused_until = time.monotonic() + wait
-                log.info("drafts rate-limited in %s; pausing them for %.0fs", self.channel, wait)
-                return
-            log.warning("chat.update of a draft failed in %s (%s); no more drafts for this answer",
-                        self.channel, type(exc).__name__)
-            self._stopped = True
-
-    def finish(self, message: dict[str, Any]) -> bool:
-        """Show `message` in place of the draft (or, failing that, as a new reply)."""
-        if self.ts is not None:
-            try:
-                self.client.chat_update(channel=self.channel, ts=self.ts, **message)
-                return True
-            except Exception:
-                log.exception("chat.update of the final answer failed in %s; posting it", self.channel)
-                try:
-                    self.client.chat_delete(channel=self.channel, ts=self.ts)
-                except Exception:  # a stale draft is untidy, not harmful
-                    log.warning("could not delete the draft in %s", self.channel)
-        return _post(self.client, self.channel, self.thread_ts, message)
-
-
-# --------------------------------------------------------------------------- the app
-
-
 def build_app(
     settings: Settings,
     service: AskService,
@@ -269,7 +147,7 @@ def build_app(
     from bot.feedback import FeedbackStore
     from bot.slack.dedupe import SeenEvents
 
-    token = _secret(settings.slack_bot_token)
+    token = secret_value(settings.slack_bot_token)
     if not token:
         raise ValueError("SLACK_BOT_TOKEN is not set (the xoxb- bot token)")
     client = with_rate_limit_retries(client) if client is not None else make_client(settings)
@@ -282,7 +160,7 @@ def build_app(
     app = App(
         name="spacebot",
         client=client,
-        signing_secret=_secret(settings.slack_signing_secret) or "",
+        signing_secret=secret_value(settings.slack_signing_secret) or "",
         token_verification_enabled=token_verification_enabled,
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spacebot-slack"),
@@ -308,7 +186,7 @@ def build_app(
     def reply(client: WebClient, channel: str, thread_ts: str | None, conv: str, question: str) -> None:
         """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
         if not question:
-            _post(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
+            post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
             return
         draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
         try:
@@ -319,7 +197,7 @@ def build_app(
         except Exception:
             log.exception("answering failed in %s", conv)
             if draft is None:
-                _post(client, channel, thread_ts, {"text": APOLOGY})
+                post_reply(client, channel, thread_ts, {"text": APOLOGY})
             else:
                 draft.finish(notice_message(APOLOGY))
             return
@@ -336,9 +214,9 @@ def build_app(
         except Exception:  # feedback is a nicety: answer anyway, without buttons
             log.exception("could not store the answer for feedback")
         message = render_answer(answer, key)
-        sent = _post(client, channel, thread_ts, message) if draft is None else draft.finish(message)
+        sent = post_reply(client, channel, thread_ts, message) if draft is None else draft.finish(message)
         if not sent:
-            _post(client, channel, thread_ts, {"text": APOLOGY})
+            post_reply(client, channel, thread_ts, {"text": APOLOGY})
 
     def ack_now(ack):
         ack()
@@ -399,157 +277,3 @@ def build_app(
     app.action(ACTION_UP)(ack=ack_now, lazy=[record_vote])
     app.action(ACTION_DOWN)(ack=ack_now, lazy=[record_vote])
     return app
-
-
-def _post(client: WebClient, channel: str, thread_ts: str | None, message: dict[str, Any]) -> bool:
-    """`chat.postMessage` in the thread; False (logged) when Slack refuses it."""
-    return _post_ts(client, channel, thread_ts, message) is not None
-
-
-def _post_ts(client: WebClient, channel: str, thread_ts: str | None, message: dict[str, Any]) -> str | None:
-    """`chat.postMessage` in the thread; the new message's ts, or None (logged) when refused."""
-    try:
-        response = client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            unfurl_links=False,
-            unfurl_media=False,
-            **message,
-        )
-    except Exception:
-        log.exception("chat.postMessage failed in %s", channel)
-        return None
-    return response.get("ts") or ""
-
-
-# --------------------------------------------------------------------------- serving
-
-
-def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable:
-    """A WSGI application: Bolt at `path`, `GET /healthz` for load balancers."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
-
-    handler = SlackRequestHandler(app, path=path)
-
-    def application(environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
-        return handler(environ, start_response)
-
-    return application
-
-
-def make_http_server(app: App, port: int = 3000, host: str = "0.0.0.0", path: str = EVENTS_PATH) -> WSGIServer:
-    """A threading stdlib WSGI server (one thread per request) bound to `host:port`."""
-    from socketserver import ThreadingMixIn
-    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
-
-    class QuietHandler(WSGIRequestHandler):
-        def log_message(self, format, *args):  # noqa: A002
-            log.debug("http %s - %s", self.address_string(), format % args)
-
-    class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-        daemon_threads = True
-        allow_reuse_address = True
-
-    server = ThreadingWSGIServer((host, port), QuietHandler)
-    server.set_app(wsgi_app(app, path))
-    return server
-
-
-def serve_http(
-    app: App,
-    port: int = 3000,
-    host: str = "0.0.0.0",
-    *,
-    path: str = EVENTS_PATH,
-    on_ready: Callable[[WSGIServer], None] | None = None,
-) -> None:
-    """Serve `app` over HTTP until `server.shutdown()` (or Ctrl-C).
-
-    `on_ready(server)` is called once the socket is bound (`server.server_port`
-    is the real port when `port=0`); call `server.shutdown()` from another
-    thread to stop.
-    """
-    server = make_http_server(app, port, host, path)
-    try:
-        log.info("spacebot listening on http://%s:%s%s", host, server.server_port, path)
-        if on_ready is not None:
-            on_ready(server)
-        server.serve_forever(poll_interval=0.2)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-
-
-def serve_socket_mode(
-    app: App,
-    app_token: str,
-    *,
-    on_ready: Callable[[Any], None] | None = None,
-    stop: threading.Event | None = None,
-) -> None:
-    """Connect to Slack over Socket Mode (an `xapp-` token) and block until `stop` is set.
-
-    `on_ready(handler)` gets the connected `SocketModeHandler`. Without `stop`,
-    this blocks until Ctrl-C.
-    """
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-    if not app_token or not app_token.startswith("xapp-"):
-        raise ValueError("Socket Mode needs an app-level token starting with xapp- (SLACK_APP_TOKEN)")
-    handler = SocketModeHandler(app, app_token)
-    handler.connect()
-    log.info("spacebot connected to Slack over Socket Mode")
-    try:
-        if on_ready is not None:
-            on_ready(handler)
-        (stop or threading.Event()).wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        handler.close()
-
-
-def run(
-    settings: Settings,
-    service: AskService,
-    *,
-    http: bool = False,
-    port: int = 3000,
-    host: str = "0.0.0.0",
-) -> None:
-    """What `spacebot slack [--http --port N]` does: HTTP mode, or Socket Mode by default."""
-    if http:
-        if not _secret(settings.slack_signing_secret):
-            raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > Signing Secret)")
-        serve_http(build_app(settings, service), port=port, host=host)
-        return
-    app_token = _secret(settings.slack_app_token)
-    if not app_token:
-        raise ValueError(
-            "Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write); "
-            "or run with --http and SLACK_SIGNING_SECRET"
-        )
-    serve_socket_mode(build_app(settings, service), app_token)
-
-
-__all__ = [
-    "AskService",
-    "StreamedReply",
-    "api_base_url",
-    "build_app",
-    "conversation_id",
-    "escape_mrkdwn",
-    "make_client",
-    "make_http_server",
-    "run",
-    "serve_http",
-    "serve_socket_mode",
-    "streams_answers",
-    "strip_mention",
-    "with_rate_limit_retries",
-    "wsgi_app",
-]
