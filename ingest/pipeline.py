@@ -128,11 +128,7 @@ def _batches(pending: list[tuple[Article, str, list]]) -> Iterable[list]:
 def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
                follow_links: bool = False, progress: Progress | None = None) -> IngestSummary:
     """Ingest `inputs` (folders, files, URLs) into the index; see the module docstring."""
-    from ingest.chunking import Chunker
-    from ingest.keyword_index import build, read_fingerprint, record_from_metadata
-    from ingest.model_files import model_dir
-    from ingest.sources import Fetcher, iter_articles, origin_of
-    from ingest.store import ChunkStore, fingerprint
+    from ingest.store import ChunkStore
 
     progress = progress or Progress()
     started = time.perf_counter()
@@ -140,70 +136,95 @@ def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
     store = ChunkStore(settings)
     progress.stage("reading the index")
     states = store.article_states()
-    salt = chunking_salt(settings)
-
     progress.stage("reading inputs")
-    fetcher = Fetcher(settings.fetch_timeout, int(settings.max_file_mb * 1_000_000))
+    pending, seen = _read_inputs(inputs, settings, states, summary, follow_links, progress)
+    embedder = _Embedder(settings)
+    if pending:
+        _embed_and_write(pending, settings, store, embedder, states, summary, progress)
+    if prune:
+        summary.removed = _prune(store, states, seen, inputs, summary.failed)
+    progress.stage("updating the keyword index")
+    final_states = store.article_states() if (pending or summary.removed) else states
+    _refresh_keyword_index(store, final_states, settings)
+    _ensure_query_model(settings, embedder)
+    summary.total_articles = len(final_states)
+    summary.total_chunks = sum(len(s.chunk_ids) for s in final_states.values())
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _read_inputs(inputs, settings, states, summary, follow_links, progress):
+    """Read every input; count unchanged articles, return the new and changed ones to embed."""
+    from ingest.sources import Fetcher, iter_articles
+
+    salt = chunking_salt(settings)
+    max_bytes = int(settings.max_file_mb * 1_000_000)
+    fetcher = Fetcher(settings.fetch_timeout, max_bytes)
     pending: list[tuple[Article, str]] = []
     seen: set[str] = set()
-    origins = {origin_of(given) for given in inputs}
     try:
-        for _, result in iter_articles(inputs, max_bytes=int(settings.max_file_mb * 1_000_000),
-                                            fetcher=fetcher, follow_links=follow_links):
+        for result in iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links):
             progress.read(result)
             if isinstance(result, InputError):
                 summary.failed.append(result)
                 continue
-            if result.id in seen:
+            if result.id in seen:  # the same article reached twice in one run
                 continue
             seen.add(result.id)
             article_hash = result.content_hash(salt)
             state = states.get(result.id)
             if state and state.complete and state.hash == article_hash:
                 summary.unchanged += 1
+                continue
+            pending.append((result, article_hash))
+            if state:
+                summary.changed += 1
             else:
-                pending.append((result, article_hash))
-                if state:
-                    summary.changed += 1
-                else:
-                    summary.new += 1
+                summary.new += 1
     finally:
         fetcher.close()
+    return pending, seen
 
-    folder = model_dir(settings.model_path)
-    embedder = _Embedder(settings)
-    if pending:
-        progress.stage("chunking")
-        chunker = Chunker(folder, settings.chunk_size, settings.chunk_overlap)
-        chunked = [(article, article_hash, chunker.chunk(article)) for article, article_hash in pending]
-        progress.start_embedding(len(chunked), sum(len(c) for _, _, c in chunked))
-        for batch in _batches(chunked):
-            written = _write_batch(store, embedder, batch, states)
-            summary.chunks += written
-            progress.embedded(len(batch), written)
 
-    if prune:
-        unreadable = {_locator_of_failure(e) for e in summary.failed}
-        gone = [aid for aid, st in states.items()
-                if aid not in seen and (st.origin in origins or _origin_gone(st.origin))
-                and st.origin not in unreadable and _locator(st) not in unreadable]
-        for article_id in gone:
-            store.delete_ids(sorted(states[article_id].chunk_ids))
-        summary.removed = len(gone)
+def _embed_and_write(pending, settings, store, embedder, states, summary, progress) -> None:
+    from ingest.chunking import Chunker
+    from ingest.model_files import model_dir
 
-    progress.stage("updating the keyword index")
-    final_states = store.article_states() if (pending or summary.removed) else states
-    current = fingerprint(final_states)
+    progress.stage("chunking")
+    chunker = Chunker(model_dir(settings.model_path), settings.chunk_size, settings.chunk_overlap)
+    chunked = [(article, article_hash, chunker.chunk(article)) for article, article_hash in pending]
+    progress.start_embedding(len(chunked), sum(len(c) for _, _, c in chunked))
+    for batch in _batches(chunked):
+        written = _write_batch(store, embedder, batch, states)
+        summary.chunks += written
+        progress.embedded(len(batch), written)
+
+
+def _prune(store, states, seen, inputs, failed) -> int:
+    """Remove articles whose input is gone (never those whose input merely failed to read)."""
+    from ingest.sources import origin_of
+
+    origins = {origin_of(given) for given in inputs}
+    unreadable = {_locator_of_failure(e) for e in failed}
+    gone = [aid for aid, st in states.items()
+            if aid not in seen and (st.origin in origins or _origin_gone(st.origin))
+            and st.origin not in unreadable and _locator(st) not in unreadable]
+    for article_id in gone:
+        store.delete_ids(sorted(states[article_id].chunk_ids))
+    return len(gone)
+
+
+def _refresh_keyword_index(store, states, settings) -> None:
+    """Rebuild BM25 (and its chunk table) unless it was built for exactly these chunks."""
+    from ingest.keyword_index import build, read_fingerprint, record_from_metadata
+    from ingest.store import fingerprint
+
+    current = fingerprint(states)
     if read_fingerprint(settings.keyword_dir) != current:
         records = [record_from_metadata(cid, meta, doc)
                    for cid, meta, doc in store.iter_records(["metadatas", "documents"])]
         build(records, current, settings.keyword_dir)
     store.set_fingerprint(current)
-    _ensure_query_model(settings, embedder)
-    summary.total_articles = len(final_states)
-    summary.total_chunks = sum(len(s.chunk_ids) for s in final_states.values())
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def _locator(state) -> str:

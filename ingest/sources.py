@@ -103,18 +103,17 @@ def read_doc(doc: Doc, follow_links: bool, fetch: Callable[[str], bytes]) -> Ite
 
 
 def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
-                  follow_links: bool = False) -> Iterator[tuple[str, Result]]:
-    """Yield `(origin, article_or_error)` for every article the inputs hold, in order."""
+                  follow_links: bool = False) -> Iterator[Result]:
+    """Yield every article (or error) the inputs hold, in order."""
     for given in inputs:
         if is_url(given):
             try:
                 data = fetcher(given)
             except InputError as exc:
-                yield given, exc
+                yield exc
                 continue
             doc = Doc(name=given, data=data, article_id=given, origin=given, folder_source="", url=given)
-            for result in read_doc(doc, follow_links, fetcher):
-                yield given, result
+            yield from read_doc(doc, follow_links, fetcher)
             continue
         path = Path(given)
         origin = origin_of(given)
@@ -122,18 +121,17 @@ def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
             files, root = list(_walk(path)), path
         elif path.is_file():
             if suffix_of(path.name) not in READERS:
-                yield origin, InputError(given, f"unsupported file type {path.suffix or '(none)'}; "
-                                                f"expected one of {', '.join(sorted(READERS))}")
+                yield InputError(given, f"unsupported file type {path.suffix or '(none)'}; "
+                                        f"expected one of {', '.join(sorted(READERS))}")
                 continue
             files, root = [path], None
         else:
-            yield origin, InputError(given, "no such file, folder or URL")
+            yield InputError(given, "no such file, folder or URL")
             continue
         for file in files:
             try:
                 doc = _file_doc(file, root, origin, max_bytes)
             except InputError as exc:
-                yield origin, exc
+                yield exc
                 continue
-            for result in read_doc(doc, follow_links, fetcher):
-                yield origin, result
+            yield from read_doc(doc, follow_links, fetcher)
