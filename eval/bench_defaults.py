@@ -16,7 +16,7 @@ from pathlib import Path
 
 from eval.benchdoc import replace_section, stamp
 
-SETTINGS = [(128, 24), (192, 32)]
+SETTINGS = [(96, 16), (128, 24), (192, 32)]
 RRF_KS = [10, 30, 60]
 
 

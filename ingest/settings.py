@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     chroma_ssl: bool = Field(False, validation_alias=_env("CHROMA_SSL"))
 
     # --- ingestion ---------------------------------------------------------
-    chunk_size: int = Field(192, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
-    chunk_overlap: int = Field(32, ge=0, le=128, validation_alias=_env("SPACEBOT_CHUNK_OVERLAP"))
+    chunk_size: int = Field(128, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
+    chunk_overlap: int = Field(24, ge=0, le=128, validation_alias=_env("SPACEBOT_CHUNK_OVERLAP"))
     model_path: Path | None = Field(None, validation_alias=_env("SPACEBOT_MODEL_PATH"))
     embed_batch_size: int = Field(32, ge=1, validation_alias=_env("SPACEBOT_EMBED_BATCH_SIZE"))
     max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("SPACEBOT_MAX_FILE_MB"))
