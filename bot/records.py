@@ -75,6 +75,13 @@ class Answer:
     closest: list[ArticleHit] = field(default_factory=list)  # shown when refused
     note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
 
+    def sources(self) -> list[tuple[list[int], Citation]]:
+        """Citations grouped by article, for display: `([1, 3], first citation)` per article."""
+        groups: dict[str, tuple[list[int], Citation]] = {}
+        for citation in self.citations:
+            groups.setdefault(citation.article_id, ([], citation))[0].append(citation.n)
+        return list(groups.values())
+
     def to_dict(self) -> dict:
         """The `--json` shape: answer, refused, citations."""
         out = {

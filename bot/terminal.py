@@ -5,9 +5,13 @@ from __future__ import annotations
 from bot.records import Answer
 
 
-def source_line(n: int | None, title: str, source: str, published: str | None, url: str | None) -> str:
-    """`[n] title — source, date, link` (the one place a citation line is formatted)."""
-    head = f"[{n}] " if n is not None else "- "
+def source_line(numbers: list[int] | None, title: str, source: str, published: str | None,
+                url: str | None) -> str:
+    """`[n] title — source, date, link` (the one place a citation line is formatted).
+
+    Several numbers (passages of one article) share a line: `[1][3] title — ...`.
+    """
+    head = "".join(f"[{n}]" for n in numbers) + " " if numbers else "- "
     details = ", ".join(x for x in (source, published, url) if x)
     return f"{head}{title}" + (f" — {details}" if details else "")
 
@@ -23,5 +27,5 @@ def format_answer(answer: Answer) -> str:
             lines += [source_line(None, h.title, h.source, h.published, h.url) for h in answer.closest]
     elif answer.citations:
         lines += ["", "Sources:"]
-        lines += [source_line(c.n, c.title, c.source, c.published, c.url) for c in answer.citations]
+        lines += [source_line(numbers, c.title, c.source, c.published, c.url) for numbers, c in answer.sources()]
     return "\n".join(lines)

@@ -16,7 +16,8 @@ from bot.cli import app
 
 GERMANY = "who signed the artemis accords for germany?"
 ABSENT = "who was the 41st country to sign the artemis accords?"  # no 41st signatory in the sample
-SOURCE_LINE = re.compile(r"^\[(\d+)\] (.+) — ([^,]+), (\d{4}-\d{2}-\d{2}), (https?://\S+)$")
+# "[1] title — source, date, url"; passages of one article share a line: "[1][3] title — ..."
+SOURCE_LINE = re.compile(r"^((?:\[\d+\])+) (.+) — ([^,]+), (\d{4}-\d{2}-\d{2}), (https?://\S+)$")
 CITATION_TYPES = {"n": int, "article_id": str, "title": str, "source": str, "url": (str, type(None)),
                   "published": (str, type(None)), "quote": str, "score": float}
 
@@ -59,11 +60,12 @@ def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
     assert lines, result.stdout
     m = SOURCE_LINE.match(lines[0])
     assert m, lines[0]
-    assert m.groups() == ("1", "Germany signs the Artemis Accords at ambassador's residence in Washington",
+    assert m.group(1).startswith("[1]")
+    assert m.groups()[1:] == ("Germany signs the Artemis Accords at ambassador's residence in Washington",
                           "policy", "2023-09-15",
                           "https://lunarledger.example.com/2023/09/15/germany-joins-artemis-accords")
     # Every [n] in the text has its source line.
-    listed = {int(SOURCE_LINE.match(line).group(1)) for line in lines}
+    listed = {int(n) for line in lines for n in re.findall(r"\d+", SOURCE_LINE.match(line).group(1))}
     assert {int(n) for n in re.findall(r"\[(\d+)\]", text)} <= listed
 
 
@@ -157,7 +159,7 @@ def test_no_index_yet_says_run_ingest_first(runner, monkeypatch, tmp_path):
 
 # -- chat ------------------------------------------------------------------------------------
 
-ANSWER_BLOCK = re.compile(r"(.+?)\n\n(Sources|Closest articles):\n((?:(?:\[\d+\]|-) [^\n]+\n?)+)", re.S)
+ANSWER_BLOCK = re.compile(r"(.+?)\n\n(Sources|Closest articles):\n((?:(?:(?:\[\d+\])+|-) [^\n]+\n?)+)", re.S)
 
 
 def answers_in(chat_stdout: str) -> list[tuple[str, list[str]]]:
@@ -169,7 +171,7 @@ def answers_in(chat_stdout: str) -> list[tuple[str, list[str]]]:
 def first_source(answer: tuple[str, list[str]]) -> str:
     """The title of an answer's first source."""
     line = answer[1][0]
-    return re.match(r"^(?:\[\d+\]|-) (.+?)(?: — .*)?$", line).group(1)
+    return re.match(r"^(?:(?:\[\d+\])+|-) (.+?)(?: — .*)?$", line).group(1)
 
 
 CHANDRAYAAN = "Chandrayaan-3 puts India on the Moon near the south pole"
@@ -192,12 +194,20 @@ def test_chat_answers_a_followup_from_the_earlier_turn(runner, sample_env):
     assert "Walther Pelzer" not in result.stdout
 
 
+INDIA = "India becomes 27th nation to sign the Artemis Accords"
+INDIA_FIRST = "who signed the artemis accords for india?\n"
+INDIA_FOLLOWUP = "which number signatory did that make them?\n"
+
+
 def test_chat_without_the_earlier_turn_answers_differently(runner, sample_env):
-    """The control for the test above: the follow-up alone is about another lander."""
-    result = runner.invoke(app, ["chat"], input="and what was its rover called?\n")
-    assert result.exit_code == 0, result.stderr
-    [block] = answers_in(result.stdout)
-    assert first_source(block) != CHANDRAYAAN
+    """A follow-up whose pronoun only the earlier turn explains: alone, it is about someone else."""
+    together = runner.invoke(app, ["chat"], input=INDIA_FIRST + INDIA_FOLLOWUP)
+    assert together.exit_code == 0, together.stderr
+    followup = answers_in(together.stdout)[1]
+    assert first_source(followup) == INDIA and "27th" in followup[0]
+    alone = runner.invoke(app, ["chat"], input=INDIA_FOLLOWUP)
+    [block] = answers_in(alone.stdout)
+    assert first_source(block) != INDIA
 
 
 def test_chat_resumes_a_stored_conversation_in_a_new_session(runner, sample_env):
@@ -212,11 +222,11 @@ def test_chat_resumes_a_stored_conversation_in_a_new_session(runner, sample_env)
 
 
 def test_chat_new_forgets_the_topic_and_bad_lines_do_not_end_the_session(runner, sample_env):
-    script = ("when did chandrayaan-3 land on the moon?\n"
+    script = (INDIA_FIRST +
               "?!?\n"
               "\n"
-              "/new\n"
-              "and what was its rover called?\n")
+              "/new\n" +
+              INDIA_FOLLOWUP)
     result = runner.invoke(app, ["chat"], input=script)
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.output
@@ -224,7 +234,7 @@ def test_chat_new_forgets_the_topic_and_bad_lines_do_not_end_the_session(runner,
     assert re.search(r"^\(new conversation cli:[0-9a-f]{12}\)$", result.stdout, re.M)
     blocks = answers_in(result.stdout)
     assert len(blocks) == 2, result.stdout
-    assert first_source(blocks[1]) != CHANDRAYAAN  # the /new conversation has no earlier turn
+    assert first_source(blocks[1]) != INDIA  # the /new conversation has no earlier turn
 
 
 def test_chat_filters_apply_to_every_turn(runner, sample_env):

@@ -269,7 +269,7 @@ def test_mention_gets_one_threaded_reply_with_citations(make_bot, answers):
     texts = section_texts(reply)
     assert "[1]" in texts[0]
     sources = next(t for t in texts if t.startswith("*Sources*"))
-    assert "[1] " in sources
+    assert "[1]" in sources
     if not is_real(answers):
         link = "<https://www.nasa.gov/news-release/artemis-ii-crew/|NASA Confirms Artemis II Crew>"
         assert f"[1] {link} — NASA, 2023-04-03" in sources

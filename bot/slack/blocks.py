@@ -106,9 +106,14 @@ def _meta(source: str | None, published: str | None) -> str:
     return f" — {', '.join(bits)}" if bits else ""
 
 
-def source_line(n: int, title: str, url: str | None, source: str | None, published: str | None) -> str:
-    """`[n] <url|title> — source, date` (the title alone when there is no usable url)."""
-    return f"[{n}] {link(url, _one_line(title, 150))}{_meta(source, published)}"
+def source_line(numbers: list[int], title: str, url: str | None, source: str | None,
+                published: str | None) -> str:
+    """`[n] <url|title> — source, date` (the title alone when there is no usable url).
+
+    Several numbers (passages of one article) share a line: `[1][3] <url|title> — ...`.
+    """
+    head = "".join(f"[{n}]" for n in numbers)
+    return f"{head} {link(url, _one_line(title, 150))}{_meta(source, published)}"
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -158,10 +163,10 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
         blocks.append(_section(text or "_(empty answer)_"))
         if answer.citations:
             lines = ["*Sources*"]
-            for c in answer.citations:
-                lines.append(source_line(c.n, c.title, c.url, c.source, c.published))
-                if c.quote:
-                    lines.append(f"> _{escape_mrkdwn(_one_line(c.quote, QUOTE_LIMIT))}_")
+            quotes = {c.n: c.quote for c in answer.citations}
+            for numbers, c in answer.sources():
+                lines.append(source_line(numbers, c.title, c.url, c.source, c.published))
+                lines += [f"> _{escape_mrkdwn(_one_line(quotes[n], QUOTE_LIMIT))}_" for n in numbers if quotes[n]]
             blocks.append(_context(_join_lines(lines)))
     if answer.note:
         blocks.append(_context(f":information_source: {escape_mrkdwn(_one_line(answer.note, 300))}"))
@@ -179,10 +184,10 @@ def answer_text(answer: Answer) -> str:
         lines += [f"- {escape_mrkdwn(_one_line(h.title, 150))}" for h in answer.closest[:5]]
     else:
         lines = [escape_mrkdwn((answer.text or "").strip())]
-        for c in answer.citations:
+        for numbers, c in answer.sources():
             url = safe_url(c.url)
             title = escape_mrkdwn(_one_line(c.title, 150))
-            lines.append(f"[{c.n}] {title}" + (f" ({url})" if url else ""))
+            lines.append("".join(f"[{n}]" for n in numbers) + f" {title}" + (f" ({url})" if url else ""))
     return _clip("\n".join(lines), TEXT_LIMIT)
 
 
