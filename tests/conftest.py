@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -60,3 +64,40 @@ def sample_service(sample_settings):
     from bot.service import AnswerService
 
     return AnswerService(sample_settings)
+
+
+class ChromaServer:
+    """A real `chroma run` server on a free loopback port."""
+
+    def __init__(self, path: Path):
+        self.port = free_port()
+        chroma = Path(sys.executable).with_name("chroma")
+        self.proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=1)
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail("chroma server did not start within 60 s")
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture()
+def chroma_server(tmp_path):
+    """A `chroma run` server for one test (stopped at the end, or earlier by the test)."""
+    server = ChromaServer(tmp_path / "chroma-server")
+    yield server
+    server.stop()

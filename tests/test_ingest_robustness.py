@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -27,39 +26,14 @@ def _env(data_dir: Path, **extra) -> dict:
     return env
 
 
-@pytest.fixture()
-def chroma_server(tmp_path):
-    """A real `chroma run` server on a free loopback port, stopped at the end."""
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("chroma server did not start within 60 s")
-            time.sleep(0.2)
-    yield port
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def test_server_mode_ingests_and_reports_the_server(tmp_path, chroma_server):
     from ingest.pipeline import run_ingest
     from ingest.store import ChunkStore
 
-    settings = make_settings(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma_server)
+    settings = make_settings(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma_server.port)
     summary = run_ingest([str(SAMPLE)], settings)
     assert summary.new == 24 and not summary.failed
-    assert summary.location == f"chroma server http://127.0.0.1:{chroma_server}"
+    assert summary.location == f"chroma server http://127.0.0.1:{chroma_server.port}"
     assert not (tmp_path / "data" / "chroma").exists(), "nothing written to the embedded store"
     assert ChunkStore(settings, create=False).count() == summary.total_chunks
     again = run_ingest([str(SAMPLE)], settings)

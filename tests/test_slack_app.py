@@ -584,3 +584,26 @@ def test_socket_mode_acks_answers_and_drops_redelivery(fake, tmp_path):
             thread.join(10)
             app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)
         assert not thread.is_alive()
+
+
+@pytest.mark.slow
+def test_index_going_away_mid_run_gets_an_apology_not_silence(make_bot, chroma_server, tmp_path, caplog):
+    """A real index on a Chroma server: answered; then the server dies and the thread hears why."""
+    from bot.service import AnswerService
+    from conftest import SAMPLE, make_settings
+    from ingest.pipeline import run_ingest
+
+    settings = make_settings(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma_server.port)
+    assert not run_ingest([str(SAMPLE)], settings).failed
+    bot = make_bot(AnswerService(settings))
+    ts, _ = bot.mention(REAL_QUESTION)
+    (reply,) = bot.wait_replies(ts, timeout=60)
+    assert "[1]" in reply["text"]
+
+    chroma_server.stop()
+    caplog.set_level(logging.ERROR, logger="spacebot.slack")
+    ts, _ = bot.mention(REAL_QUESTION)
+    (apology,) = bot.wait_replies(ts, timeout=60)
+    assert "Sorry" in apology["text"] and apology["thread_ts"] == ts
+    assert any(r.name == "spacebot.slack" and r.levelno >= logging.ERROR for r in caplog.records)
+    assert SECRET not in caplog.text and TOKEN not in caplog.text
