@@ -607,3 +607,11 @@ def test_index_going_away_mid_run_gets_an_apology_not_silence(make_bot, chroma_s
     assert "Sorry" in apology["text"] and apology["thread_ts"] == ts
     assert any(r.name == "spacebot.slack" and r.levelno >= logging.ERROR for r in caplog.records)
     assert SECRET not in caplog.text and TOKEN not in caplog.text
+
+
+def test_a_question_too_long_gets_the_reason_not_an_apology(make_bot, sample_service):
+    bot = make_bot(sample_service)
+    ts, _ = bot.mention("why " * 3000)
+    (reply,) = bot.wait_replies(ts, timeout=30)
+    assert "too long" in reply["text"] or "limit" in reply["text"]
+    assert "Sorry" not in reply["text"]

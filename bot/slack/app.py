@@ -22,6 +22,7 @@ from bot.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
     APOLOGY,
+    escape_mrkdwn,
     notice_message,
     render_answer,
     with_feedback_recorded,
@@ -145,6 +146,7 @@ def build_app(
     from slack_bolt.response import BoltResponse
 
     from bot.feedback import FeedbackStore
+    from bot.service import QuestionError
     from bot.slack.dedupe import SeenEvents
 
     token = secret_value(settings.slack_bot_token)
@@ -194,12 +196,16 @@ def build_app(
                 answer = service.ask(question, conversation_id=conv)
             else:
                 answer = service.ask(question, conversation_id=conv, on_token=draft.on_token)
-        except Exception:
-            log.exception("answering failed in %s", conv)
-            if draft is None:
-                post_reply(client, channel, thread_ts, {"text": APOLOGY})
+        except Exception as exc:
+            if isinstance(exc, QuestionError):  # empty, punctuation only, too long: say so
+                text = f"I can't answer that: {escape_mrkdwn(str(exc))}"
             else:
-                draft.finish(notice_message(APOLOGY))
+                log.exception("answering failed in %s", conv)
+                text = APOLOGY
+            if draft is None:
+                post_reply(client, channel, thread_ts, {"text": text})
+            else:
+                draft.finish(notice_message(text))
             return
         key = None
         try:
