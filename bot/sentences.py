@@ -10,13 +10,16 @@ _ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "U.S.", "U.N.", "Gen.", "L
                   "Jr.", "Sr.", "vs.", "e.g.", "i.e.", "Art.", "Sec.", "Gov.", "Adm.", "Maj.", "Capt.")
 
 
+_INITIAL = re.compile(r"(?:^|[\s(])[A-Z]\.$")  # "President Ronald W." is not a sentence end
+
+
 def split_sentences(text: str, min_chars: int = 25) -> list[str]:
     """Sentences of `text`, each an exact substring of it (fragments merged forward)."""
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
         piece = text[start:match.start()].strip()
-        if not piece or piece.endswith(_ABBREVIATIONS) or len(piece) < min_chars:
+        if not piece or piece.endswith(_ABBREVIATIONS) or _INITIAL.search(piece) or len(piece) < min_chars:
             continue
         out.append(piece)
         start = match.end()
