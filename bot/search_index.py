@@ -28,7 +28,7 @@ class SearchIndex:
         self.keyword = self._load_keyword_index()
 
     def _load_keyword_index(self):
-        from ingest.keyword_index import KeywordIndex, build, read_fingerprint, record_from_metadata
+        from ingest.keyword_index import KeywordIndex, build_from_store, read_fingerprint
         from ingest.store import fingerprint
 
         target = self.settings.keyword_dir
@@ -37,9 +37,7 @@ class SearchIndex:
         if local is None or (expected and expected != local):
             log.warning("keyword index %s; rebuilding it from %s",
                         "missing" if local is None else "out of date", self.store.location)
-            records = [record_from_metadata(cid, meta, doc)
-                       for cid, meta, doc in self.store.iter_records(["metadatas", "documents"])]
-            build(records, expected or fingerprint(self.store.article_states()), target)
+            build_from_store(self.store, expected or fingerprint(self.store.article_states()), target)
         return KeywordIndex(target)
 
     @cached_property

@@ -117,6 +117,13 @@ def build(records: list[dict], fingerprint: str, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def build_from_store(store, fingerprint: str, target: Path) -> None:
+    """Rebuild the index at `target` from every chunk the vector store holds."""
+    records = [record_from_metadata(cid, meta, doc)
+               for cid, meta, doc in store.iter_records(["metadatas", "documents"])]
+    build(records, fingerprint, target)
+
+
 def read_fingerprint(target: Path) -> str | None:
     """The fingerprint the index at `target` was built for, or None if there is none."""
     try:

@@ -216,14 +216,12 @@ def _prune(store, states, seen, inputs, failed) -> int:
 
 def _refresh_keyword_index(store, states, settings) -> None:
     """Rebuild BM25 (and its chunk table) unless it was built for exactly these chunks."""
-    from ingest.keyword_index import build, read_fingerprint, record_from_metadata
+    from ingest.keyword_index import build_from_store, read_fingerprint
     from ingest.store import fingerprint
 
     current = fingerprint(states)
     if read_fingerprint(settings.keyword_dir) != current:
-        records = [record_from_metadata(cid, meta, doc)
-                   for cid, meta, doc in store.iter_records(["metadatas", "documents"])]
-        build(records, current, settings.keyword_dir)
+        build_from_store(store, current, settings.keyword_dir)
     store.set_fingerprint(current)
 
 
