@@ -51,12 +51,12 @@ def specific_terms(question: str, keyword_index) -> list[str]:
     """The question's rare names and numbers: the terms a real answer must mention."""
     terms = question_terms(question, keyword_index)
     limit = max(RARE_SHARE * len(keyword_index.table), MIN_RARE_CHUNKS)
-    names = keyword_index.proper | _gazetteer()
+    countries = _gazetteer()
     out = []
     for term in terms:
         if keyword_index.doc_freq.get(term, 0) > limit:
             continue
-        if any(c.isdigit() for c in term) or term in names:
+        if any(c.isdigit() for c in term) or term in keyword_index.proper or term in countries:
             out.append(term)
     return out
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from bot.records import ArticleHit, Filters, Passage
 from bot.search_index import SearchIndex
+from ingest.article import date_to_ts
 
 MODES = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant
@@ -43,9 +44,9 @@ class Retriever:
         if filters.source is not None:
             keep &= self._sources == filters.source
         if filters.since is not None:
-            keep &= self._ts >= _ts(filters.since)
+            keep &= self._ts >= date_to_ts(filters.since)
         if filters.until is not None:
-            keep &= self._ts <= _ts(filters.until)
+            keep &= self._ts <= date_to_ts(filters.until)
         return keep.astype(np.float32)
 
     # -- fusion and grouping ---------------------------------------------------------------
@@ -94,20 +95,14 @@ def _passage(row: dict, score: float) -> Passage:
                    score=score)
 
 
-def _ts(value) -> int:
-    from ingest.article import date_to_ts
-
-    return date_to_ts(value)
-
-
 def _chroma_where(filters: Filters) -> dict | None:
     clauses = []
     if filters.source is not None:
         clauses.append({"source": {"$eq": filters.source}})
     if filters.since is not None:
-        clauses.append({"published_ts": {"$gte": _ts(filters.since)}})
+        clauses.append({"published_ts": {"$gte": date_to_ts(filters.since)}})
     if filters.until is not None:
-        clauses.append({"published_ts": {"$lte": _ts(filters.until)}})
+        clauses.append({"published_ts": {"$lte": date_to_ts(filters.until)}})
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -22,14 +22,8 @@ import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from conftest import free_port  # noqa: F401 (re-exported for the LLM tests)
 from eval.llm_server import READY, gguf_path, llama_server, main  # noqa: F401 (re-exported)
-
-
-def free_port() -> int:
-    """A loopback port that nobody listens on (just released by the OS)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager
