@@ -36,7 +36,7 @@ class SearchIndex:
         local = read_fingerprint(target)
         if local is None or (expected and expected != local):
             log.warning("keyword index %s; rebuilding it from %s",
-                        "missing" if local is None else "out of date", self.store.location)
+                        "missing or from an older version" if local is None else "out of date", self.store.location)
             build_from_store(self.store, expected or fingerprint(self.store.article_states()), target)
         return KeywordIndex(target)
 

@@ -19,6 +19,7 @@ import numpy as np
 
 TABLE = "chunks.json"
 FINGERPRINT = "fingerprint.txt"
+FORMAT = "2"  # bump when what is indexed changes (2: URL slug words), so old indexes are rebuilt
 COLUMNS = ("id", "article_id", "title", "text", "source", "url", "published", "published_ts",
            "path", "chunk_index")
 
@@ -86,6 +87,21 @@ def proper_terms(texts: list[str], stemmer=None) -> list[str]:
     return sorted(t for t, n in total.items() if n >= 2 and capitalised.get(t, 0) >= 0.7 * n)
 
 
+def slug_words(url: str | None, title: str) -> str:
+    """Words of a page's URL slug that its title lacks: ".../presidential-memorandum-nspm-17/" → "nspm 17".
+
+    Releases are often known by a name only their address carries (NSPM-17, EO 14335).
+    """
+    from urllib.parse import urlsplit
+
+    segments = [s for s in urlsplit(url or "").path.split("/") if s]
+    if not segments:
+        return ""
+    have = set(title.lower().split())
+    slug = segments[-1].rsplit(".", 1)[0] if "." in segments[-1] else segments[-1]
+    return " ".join(w for w in re.split(r"[-_\W]+", slug.lower()) if w and w not in have)
+
+
 def build(records: list[dict], fingerprint: str, target: Path) -> None:
     """Index `records` (rows as from `record_from_metadata`) and replace `target` atomically."""
     import bm25s
@@ -97,7 +113,7 @@ def build(records: list[dict], fingerprint: str, target: Path) -> None:
     doc_freq: dict[str, int] = {}
     if records:
         retriever = bm25s.BM25()
-        corpus = tokenize([f"{r['title']}\n{r['text']}" for r in records])
+        corpus = tokenize([f"{r['title']}\n{slug_words(r['url'], r['title'])}\n{r['text']}" for r in records])
         retriever.index(corpus, show_progress=False)
         retriever.save(str(staging / "bm25"))
         for tokens in corpus:
@@ -107,7 +123,7 @@ def build(records: list[dict], fingerprint: str, target: Path) -> None:
     with open(staging / TABLE, "w", encoding="utf-8") as handle:
         json.dump({"fingerprint": fingerprint, "columns": columns, "doc_freq": doc_freq,
                    "proper": proper_terms(columns["text"])}, handle, ensure_ascii=False)
-    (staging / FINGERPRINT).write_text(fingerprint)
+    (staging / FINGERPRINT).write_text(f"{FORMAT}:{fingerprint}")
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}-old-{os.getpid()}")
@@ -125,11 +141,12 @@ def build_from_store(store, fingerprint: str, target: Path) -> None:
 
 
 def read_fingerprint(target: Path) -> str | None:
-    """The fingerprint the index at `target` was built for, or None if there is none."""
+    """The fingerprint the index at `target` was built for; None if there is none or it has an older format."""
     try:
-        return (Path(target) / FINGERPRINT).read_text().strip()
+        version, _, fingerprint = (Path(target) / FINGERPRINT).read_text().strip().partition(":")
     except OSError:
         return None
+    return fingerprint if version == FORMAT and fingerprint else None
 
 
 class KeywordIndex:
@@ -149,6 +166,7 @@ class KeywordIndex:
             self.retriever = bm25s.BM25.load(str(target / "bm25"), mmap=False)
         self._stemmer = _stemmer()
         self.position = {cid: i for i, cid in enumerate(self.table.columns["id"])}
+        self._rows_by_article: dict[str, list[int]] | None = None
 
     def terms(self, text: str) -> list[str]:
         """`text` as index terms (stemmed, stop words out), in order."""
@@ -166,6 +184,14 @@ class KeywordIndex:
         token = self.retriever.vocab_dict[term]
         indptr = self.retriever.scores["indptr"]
         return np.asarray(self.retriever.scores["indices"][indptr[token]:indptr[token + 1]])
+
+    def rows_of(self, article_id: str) -> list[int]:
+        """Rows (chunks) of one article, in order."""
+        if self._rows_by_article is None:
+            self._rows_by_article = {}
+            for row, owner in enumerate(self.table.columns["article_id"]):
+                self._rows_by_article.setdefault(owner, []).append(row)
+        return self._rows_by_article.get(article_id, [])
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""
