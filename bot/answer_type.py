@@ -1,4 +1,4 @@
-"""What kind of thing a question asks for (an amount, a count, a date), and whether a sentence has one."""
+"""What kind of thing a question asks for (an amount, a count, a date, a definition), and whether a sentence has one."""
 
 from __future__ import annotations
 
@@ -10,16 +10,19 @@ _PATTERNS = {
     "number": re.compile(r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                          r"dozen|hundred|thousand|million|billion)\b", re.I),
     "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
+    # laws and treaties define terms as 'The term "space object" includes ...' or '"X" means ...'
+    "definition": re.compile(r"\b(?:means|shall mean|includes|is defined as|are defined as|refers to)\b", re.I),
 }
 _QUESTION_TYPES = [
     ("money", re.compile(r"\bhow much\b|\b(?:cost|costs|price|budget|funding|fine|worth|spend)\b", re.I)),
     ("number", re.compile(r"\bhow (?:many|far|long|big|high|fast)\b|\b(?:what|which) (?:number|percentage)\b", re.I)),
+    ("definition", re.compile(r"\b(?:define[sd]?|definition|meaning of|what is meant by|counts? as)\b", re.I)),
     ("date", re.compile(r"^\s*when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year)\b", re.I)),
 ]
 
 
 def expected_type(question: str) -> str | None:
-    """"money", "number", "date", or None when the question does not ask for one of these."""
+    """"money", "number", "definition", "date", or None when the question asks for none of these."""
     for name, pattern in _QUESTION_TYPES:
         if pattern.search(question):
             return name
@@ -30,8 +33,4 @@ def has_type(sentence: str, kind: str | None) -> bool:
     """True if `sentence` contains something of the kind asked for (always True for None)."""
     if kind is None:
         return True
-    if kind == "money":
-        return bool(_PATTERNS["money"].search(sentence))
-    if kind == "number":
-        return bool(_PATTERNS["number"].search(sentence))
-    return bool(_PATTERNS["date"].search(sentence))
+    return bool(_PATTERNS[kind].search(sentence))

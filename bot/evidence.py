@@ -2,8 +2,9 @@
 
 A similarity score does not tell answerable from unanswerable questions. What
 does better: whether the question's *specific* terms (rare names, places,
-acronyms, numbers and ordinals, e.g. "argentina", "41st", "fcc") occur in the
-best articles at all. If a question names something specific that none of the
+numbers and ordinals, e.g. "argentina", "41st", "fcc", and any acronym typed in
+capitals, e.g. "ESA", found as such or spelled out as the articles introduce it)
+occur in the best articles at all. If a question names something specific that none of the
 top articles mention, the articles don't answer it, however similar they look.
 Common words are not checked: paraphrases ("junk", "wreck") are normal.
 """
@@ -21,6 +22,7 @@ TOP_ARTICLES = 3
 RARE_SHARE = 0.002  # a term in at most 0.2% of chunks is specific (calibrated: docs/BENCHMARKS.md)
 MIN_RARE_CHUNKS = 2  # ...and in a small index, one in at most 2 chunks
 _WORDS = re.compile(r"[\w][\w\-'.]*")
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}\b")
 
 
 @dataclass
@@ -61,19 +63,54 @@ def specific_terms(question: str, keyword_index) -> list[str]:
     return out
 
 
+_MONTHS = frozenset("jan januari feb februari march apr april jun june jul juli aug august sep sept septemb "
+                    "oct octob nov novemb dec decemb".split())
+
+
+def main_name(terms: list[str], keyword_index) -> str | None:
+    """The rarest of the question's names (terms the articles write capitalised), months aside."""
+    named = [t for t in terms if t in keyword_index.proper and t not in _MONTHS]
+    return max(named, key=keyword_index.idf) if named else None
+
+
+def names(terms: set[str], name: str) -> bool:
+    """True if `terms` include `name` or a longer word starting with it ("europ" → "european")."""
+    return name in terms or any(t.startswith(name) for t in terms)
+
+
 def _spellings(term: str) -> list[str]:
     """A term and the other ways articles write it ("fy26" is "2026" in most releases)."""
     fiscal = re.fullmatch(r"fy(?:20)?(\d\d)", term)
     return [term, f"20{fiscal[1]}"] if fiscal else [term]
 
 
+def acronyms(question: str, keyword_index) -> list[str]:
+    """Acronyms typed in capitals ("ESA", "FCC"): each names one thing, however common it is.
+
+    Capitals that are also function words ("US", "IT") and questions typed all in capitals don't count.
+    """
+    if question.isupper():
+        return []
+    return [a for a in dict.fromkeys(_ACRONYM.findall(question)) if keyword_index.terms(a)]
+
+
+def _spelled_out(acronym: str, keyword_index) -> set[str]:
+    """How the articles spell an acronym out where they introduce it: "European Space Agency (ESA)"."""
+    words = r"\W+(?:(?:of|for|and|the|on)\W+)*".join(f"{letter}[a-z]+" for letter in acronym)
+    pattern = re.compile(rf"\b({words})\s*\(\s*{acronym}\s*\)")
+    texts = keyword_index.table.columns["text"]
+    return {" ".join(m.split()) for term in keyword_index.terms(acronym)
+            for row in keyword_index.rows_with(term) for m in pattern.findall(texts[row])}
+
+
 def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evidence:
-    """Which of the question's specific terms the top articles (whole, not just passages) lack."""
+    """Which of the question's specific terms and acronyms the top articles (whole, not just passages) lack."""
     specific = specific_terms(question, keyword_index)
-    if not specific:
+    typed = [a for a in acronyms(question, keyword_index) if not set(keyword_index.terms(a)) <= set(specific)]
+    if not specific and not typed:
         return Evidence([], [])
     if not hits:
-        return Evidence(specific, specific)
+        return Evidence(specific + typed, specific + typed)
     article_of = keyword_index.table.columns["article_id"]
     top = {hit.article_id for hit in hits[:TOP_ARTICLES]}
 
@@ -81,4 +118,12 @@ def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evid
         return any(article_of[row] in top for spelling in _spellings(term)
                    for row in keyword_index.rows_with(spelling))
 
-    return Evidence(specific, [t for t in specific if not mentioned(t)])
+    def acronym_mentioned(acronym: str) -> bool:
+        if any(mentioned(term) for term in keyword_index.terms(acronym)):
+            return True
+        texts = keyword_index.table.columns["text"]
+        return any(name in " ".join(texts[row].split()) for name in _spelled_out(acronym, keyword_index)
+                   for article_id in top for row in keyword_index.rows_of(article_id))
+
+    missing = [t for t in specific if not mentioned(t)] + [a for a in typed if not acronym_mentioned(a)]
+    return Evidence(specific + typed, missing)

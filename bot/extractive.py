@@ -17,6 +17,7 @@ TITLE_WEIGHT = 0.5
 CONTEXT_WEIGHT = 0.5
 FOCUS_BONUS = 0.15  # a follow-up is most likely about the articles the last answer cited
 MIN_TYPED_OVERLAP = 0.2  # calibrated on the dev set (docs/BENCHMARKS.md)
+FIGURE_TYPES = ("money", "number", "date")  # asked for a figure: no sentence about it holds one → refuse
 RANK_PENALTY = 0.03
 SECOND_SENTENCE_MARGIN = 0.25
 
@@ -55,7 +56,7 @@ def select_sentences(question: str, hits: list[ArticleHit], index, context: list
     runs here: embedding ~40 candidate sentences cost ~460 ms on 2 cores.
     """
     from bot.answer_type import expected_type, has_type
-    from bot.evidence import question_terms
+    from bot.evidence import main_name, names, question_terms
 
     candidates = _candidates(hits)
     if not candidates:
@@ -68,19 +69,21 @@ def select_sentences(question: str, hits: list[ArticleHit], index, context: list
     sentence_terms = [set(keyword.terms(c.sentence)) for c in candidates]
     title_terms = {title: set(keyword.terms(title)) for title in {c.passage.title for c in candidates}}
     kind = expected_type(question)
+    subject = main_name(terms, keyword) if kind in FIGURE_TYPES else None
     best_typed = 0.0
     for candidate, own in zip(candidates, sentence_terms):
         in_title = title_terms[candidate.passage.title] - own
         overlap = _keyword_overlap(weights, own) + TITLE_WEIGHT * _keyword_overlap(weights, in_title)
-        typed = bool(kind) and has_type(candidate.sentence, kind)
+        typed = bool(kind) and has_type(candidate.sentence, kind) and (subject is None or names(own, subject))
         if typed:
             best_typed = max(best_typed, overlap)
         candidate.score = overlap + (TYPE_BONUS if typed else 0.0) - RANK_PENALTY * candidate.rank
         if focus and candidate.passage.article_id in focus:
             candidate.score += FOCUS_BONUS
-    if kind and best_typed < MIN_TYPED_OVERLAP:
+    if kind in FIGURE_TYPES and best_typed < MIN_TYPED_OVERLAP:
         # Asked for an amount, count or date, and no sentence that states one is about the
-        # question: quoting a figure about something else would be a made-up answer.
+        # question (shares its terms and names its subject: "china" for "when does china
+        # plan to land..."): quoting a figure about something else would be a made-up answer.
         return []
     ranked = sorted(candidates, key=lambda c: -c.score)
     chosen = [ranked[0]]

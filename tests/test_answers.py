@@ -121,6 +121,15 @@ def test_question_about_an_absent_country_is_refused_with_closest_articles(sampl
     assert answer.closest and "artemis" in answer.closest[0].title.lower()
 
 
+def test_question_naming_an_agency_by_an_acronym_no_article_mentions_is_refused(sample_service, stored):
+    assert _absent("KARI", stored)
+    _, answer = sample_service.answer("who is KARI's director general?")
+    assert answer.refused, answer.text
+    _, answer = sample_service.answer("who is ESA's director general?")
+    assert not answer.refused and "Aschbacher" in answer.text, answer.text
+    assert_well_cited(answer, stored)
+
+
 # -- filters --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("mode", MODES)
