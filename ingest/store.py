@@ -63,6 +63,11 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0][:300]
 
 
+# HNSW's search breadth. Chroma's default (100) found 93% of the true 100 nearest chunks on the
+# full corpus, and a different 93% from one process to the next; 1000 finds 99.96% for ~2 ms more.
+SEARCH_EF = 1000
+
+
 class ChunkStore:
     """Chunks with their embeddings and metadata, in one Chroma collection.
 
@@ -78,8 +83,11 @@ class ChunkStore:
             if create:
                 self.collection = client.get_or_create_collection(
                     settings.collection, embedding_function=None,
-                    configuration={"hnsw": {"space": "cosine"}},
+                    configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
                 )
+                hnsw = (self.collection.configuration_json or {}).get("hnsw") or {}
+                if hnsw.get("ef_search", 0) < SEARCH_EF:  # a collection made by an earlier version
+                    self.collection.modify(configuration={"hnsw": {"ef_search": SEARCH_EF}})
             else:
                 self.collection = client.get_collection(settings.collection, embedding_function=None)
             self.max_batch = client.get_max_batch_size()
@@ -144,10 +152,15 @@ class ChunkStore:
             self._guard("updating the index metadata", self.collection.modify, metadata={"fingerprint": value})
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
-        """Nearest chunks to one unit vector: `(chunk id, cosine similarity)`, best first."""
+        """Nearest chunks to one unit vector: `(chunk id, cosine similarity)`, best first.
+
+        Ties (the same sentence in several articles) are ordered by chunk id: HNSW returns
+        them in any order, and answers must not change from one run to the next.
+        """
         result = self._guard("searching the index", self.collection.query,
                              query_embeddings=[embedding], n_results=k, where=where, include=["distances"])
-        return [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+        hits = [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
+        return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
 
 
 def fingerprint(states: dict[str, ArticleState]) -> str:

@@ -144,3 +144,15 @@ def test_changing_chunk_settings_re_embeds(tmp_path):
     summary = run_ingest([str(folder)], resized)
     assert summary.changed == 1
     assert_index_consistent(resized)
+
+
+def test_a_collection_made_with_chromas_default_search_breadth_is_widened(tmp_path):
+    """Chroma's default HNSW breadth missed 7% of the 100 nearest chunks, differently each run."""
+    from ingest.store import SEARCH_EF, ChunkStore, _client
+
+    settings = make_settings(tmp_path)
+    _client(settings).create_collection(settings.collection, embedding_function=None,
+                                        configuration={"hnsw": {"space": "cosine"}})
+    assert ChunkStore(settings, create=False).collection.configuration_json["hnsw"]["ef_search"] < SEARCH_EF
+    assert ChunkStore(settings).collection.configuration_json["hnsw"]["ef_search"] == SEARCH_EF  # ingest opens it so
+    assert ChunkStore(settings, create=False).collection.configuration_json["hnsw"]["ef_search"] == SEARCH_EF
