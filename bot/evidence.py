@@ -1,12 +1,12 @@
 """How well the retrieved articles support a question: the basis for refusing.
 
 A similarity score does not tell answerable from unanswerable questions. What
-does better: whether the question's *specific* terms (rare names, places,
-numbers and ordinals, e.g. "argentina", "41st", "fcc", and any acronym typed in
-capitals, e.g. "ESA", found as such or spelled out as the articles introduce it)
-occur in the best articles at all. If a question names something specific that none of the
-top articles mention, the articles don't answer it, however similar they look.
-Common words are not checked: paraphrases ("junk", "wreck") are normal.
+does better: whether the question's *specific* terms occur in the best articles
+at all: rare names, places, numbers and ordinals ("argentina", "41st", "fcc"),
+and any acronym typed in capitals ("ESA"), found as such or spelled out the way
+the articles introduce it. If a question names something specific that none of
+the top articles mention, the articles don't answer it, however similar they
+look. Common words are not checked: paraphrases ("junk", "wreck") are normal.
 """
 
 from __future__ import annotations
