@@ -94,15 +94,6 @@ def acronyms(question: str, keyword_index) -> list[str]:
     return [a for a in dict.fromkeys(_ACRONYM.findall(question)) if keyword_index.terms(a)]
 
 
-def _spelled_out(acronym: str, keyword_index) -> set[str]:
-    """How the articles spell an acronym out where they introduce it: "European Space Agency (ESA)"."""
-    words = r"\W+(?:(?:of|for|and|the|on)\W+)*".join(f"{letter}[a-z]+" for letter in acronym)
-    pattern = re.compile(rf"\b({words})\s*\(\s*{acronym}\s*\)")
-    texts = keyword_index.table.columns["text"]
-    return {" ".join(m.split()) for term in keyword_index.terms(acronym)
-            for row in keyword_index.rows_with(term) for m in pattern.findall(texts[row])}
-
-
 def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evidence:
     """Which of the question's specific terms and acronyms the top articles (whole, not just passages) lack."""
     specific = specific_terms(question, keyword_index)
@@ -122,7 +113,7 @@ def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evid
         if any(mentioned(term) for term in keyword_index.terms(acronym)):
             return True
         texts = keyword_index.table.columns["text"]
-        return any(name in " ".join(texts[row].split()) for name in _spelled_out(acronym, keyword_index)
+        return any(name in " ".join(texts[row].split()) for name in keyword_index.spelled_out(acronym)
                    for article_id in top for row in keyword_index.rows_of(article_id))
 
     missing = [t for t in specific if not mentioned(t)] + [a for a in typed if not acronym_mentioned(a)]

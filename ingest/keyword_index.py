@@ -167,6 +167,7 @@ class KeywordIndex:
         self._stemmer = _stemmer()
         self.position = {cid: i for i, cid in enumerate(self.table.columns["id"])}
         self._rows_by_article: dict[str, list[int]] | None = None
+        self._spelled_out: dict[str, frozenset[str]] = {}
 
     def terms(self, text: str) -> list[str]:
         """`text` as index terms (stemmed, stop words out), in order."""
@@ -192,6 +193,20 @@ class KeywordIndex:
             for row, owner in enumerate(self.table.columns["article_id"]):
                 self._rows_by_article.setdefault(owner, []).append(row)
         return self._rows_by_article.get(article_id, [])
+
+    def spelled_out(self, acronym: str) -> frozenset[str]:
+        """How the articles spell an acronym out where they introduce it: "European Space Agency (ESA)".
+
+        Remembered per acronym: for "NASA" it reads ~6,600 chunks (50 ms).
+        """
+        if acronym not in self._spelled_out:
+            words = r"\W+(?:(?:of|for|and|the|on)\W+)*".join(f"{letter}[a-z]+" for letter in acronym)
+            pattern = re.compile(rf"\b({words})\s*\(\s*{re.escape(acronym)}\s*\)")
+            texts = self.table.columns["text"]
+            self._spelled_out[acronym] = frozenset(
+                " ".join(m.split()) for term in self.terms(acronym)
+                for row in self.rows_with(term) for m in pattern.findall(texts[row]))
+        return self._spelled_out[acronym]
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""
