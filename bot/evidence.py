@@ -63,6 +63,7 @@ def specific_terms(question: str, keyword_index) -> list[str]:
     return out
 
 
+# Month names as index terms; not "mar" (the stem of "Mars") and not "may" (a stop word).
 _MONTHS = frozenset("jan januari feb februari march apr april jun june jul juli aug august sep sept septemb "
                     "oct octob nov novemb dec decemb".split())
 

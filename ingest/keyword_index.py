@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -98,7 +98,7 @@ def slug_words(url: str | None, title: str) -> str:
     if not segments:
         return ""
     have = set(title.lower().split())
-    slug = segments[-1].rsplit(".", 1)[0] if "." in segments[-1] else segments[-1]
+    slug = segments[-1].rsplit(".", 1)[0]  # "st_space_61rev03E.pdf" -> "st_space_61rev03E"
     return " ".join(w for w in re.split(r"[-_\W]+", slug.lower()) if w and w not in have)
 
 
