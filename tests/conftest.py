@@ -17,8 +17,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "ingest" / "samples" / "space-news"
-SHARED = ROOT.parent / "shared"
-CORPUS = SHARED / "corpus"
 
 # Settings from a developer's .env or environment must not leak into tests.
 for _key in [k for k in os.environ if k.startswith(("SPACEBOT_", "CHROMA_", "SLACK_"))]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, ROOT, SAMPLE, free_port, make_settings
+from conftest import ROOT, SAMPLE, free_port, make_settings
 from test_ingest import assert_index_consistent
 
 SPACEBOT = [sys.executable, "-m", "bot.cli"]
@@ -52,13 +52,21 @@ def test_a_chroma_server_that_is_down_gives_one_clear_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+EXTRA_COPIES = 16  # ~1,000 more chunks: three embedding batches, so the kill lands between two writes
+
+
 def test_kill_9_mid_ingest_then_rerun_leaves_every_article_whole_once(tmp_path):
+    # Self-contained (no ../shared needed): the sample, plus copies of its one-article-per-file
+    # articles under other paths, i.e. other article ids.
     folder = tmp_path / "news"
     shutil.copytree(SAMPLE, folder)
-    nasa = sorted((CORPUS / "nasa").glob("*.md"))[:120]
-    (folder / "extra").mkdir()
-    for path in nasa:
-        shutil.copy(path, folder / "extra" / path.name)
+    plain = sorted(p for p in SAMPLE.rglob("*") if p.suffix in (".md", ".txt"))
+    for n in range(EXTRA_COPIES):
+        for path in plain:
+            target = folder / "extra" / f"copy-{n}" / path.relative_to(SAMPLE)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    articles = 24 + EXTRA_COPIES * len(plain)
     data = tmp_path / "data"
     proc = subprocess.Popen([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -80,12 +88,12 @@ def test_kill_9_mid_ingest_then_rerun_leaves_every_article_whole_once(tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
-    assert summary["total_articles"] == 24 + len(nasa)
-    assert summary["unchanged"] + summary["new"] + summary["changed"] == 24 + len(nasa)
+    assert summary["total_articles"] == articles
+    assert summary["unchanged"] + summary["new"] + summary["changed"] == articles
     assert summary["new"] + summary["changed"] > 0, "the killed run left work for the rerun"
     states = assert_index_consistent(make_settings(data))
-    assert len(states) == 24 + len(nasa)
+    assert len(states) == articles
 
     third = subprocess.run([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
                            capture_output=True, text=True, timeout=600)
-    assert json.loads(third.stdout)["unchanged"] == 24 + len(nasa)
+    assert json.loads(third.stdout)["unchanged"] == articles
