@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     env = dict(os.environ, SPACEBOT_DATA_DIR=str(Path(args.data_dir).resolve()))
     env.pop("SPACEBOT_LLM_BASE_URL", None)
-    cli = [sys.executable, "-m", "bot.cli"]
+    cli = [sys.executable, "-m", "bot.faces.cli"]
 
     seconds, result = _run([*cli, "ingest", args.corpus, "--prune", "--json"], env)
     if result.returncode not in (0, 1):
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
           f"({summary['new']} new, {summary['changed']} changed) in {seconds:.0f} s", file=sys.stderr)
 
     os.environ["SPACEBOT_DATA_DIR"] = env["SPACEBOT_DATA_DIR"]
-    from bot.service import AnswerService
+    from bot.core.service import AnswerService
     from eval.evaluate import evaluate
     from eval.questions import load_questions
     from eval.report import write_report

@@ -24,7 +24,7 @@ def _index(corpus: str, size: int, overlap: int) -> Path:
     data_dir = Path(f".bench/chunk-{size}-{overlap}").resolve()
     env = dict(os.environ, SPACEBOT_DATA_DIR=str(data_dir), SPACEBOT_CHUNK_SIZE=str(size),
                SPACEBOT_CHUNK_OVERLAP=str(overlap))
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", corpus, "--prune", "--json"],
+    result = subprocess.run([sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--prune", "--json"],
                             capture_output=True, text=True, env=env)
     if result.returncode not in (0, 1):
         raise SystemExit(f"ingest failed:\n{result.stderr[-2000:]}")
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", default="../shared/eval/dev.jsonl")
     parser.add_argument("--out", default="docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
-    import bot.retrieval
-    from bot.service import AnswerService
+    import bot.core.retrieval
+    from bot.core.service import AnswerService
     from eval.evaluate import evaluate
     from ingest.settings import Settings
 
@@ -51,22 +51,22 @@ def main(argv: list[str] | None = None) -> None:
                             SPACEBOT_CHUNK_OVERLAP=overlap)
         service = AnswerService(settings)
         chunks = len(service.index.keyword.table)
-        runs = [(mode, bot.retrieval.RRF_K) for mode in ("dense", "bm25")] + [("hybrid", k) for k in RRF_KS]
-        default_k = bot.retrieval.RRF_K
+        runs = [(mode, bot.core.retrieval.RRF_K) for mode in ("dense", "bm25")] + [("hybrid", k) for k in RRF_KS]
+        default_k = bot.core.retrieval.RRF_K
         for mode, rrf_k in runs:
-            bot.retrieval.RRF_K = rrf_k
+            bot.core.retrieval.RRF_K = rrf_k
             result, _ = evaluate(service, args.questions, [mode], k=10)
             m = result.to_json()["modes"][mode]
             lines.append(f"| {size} / {overlap} | {chunks:,} | {mode} | {rrf_k if mode == 'hybrid' else '—'} | "
                          f"{m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | "
                          f"{m['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |")
-        bot.retrieval.RRF_K = default_k
+        bot.core.retrieval.RRF_K = default_k
     body = "\n".join([
         "## How the retrieval defaults were chosen", "", stamp("make bench-defaults"), "",
         f"Dev set `{args.questions}`, article level, answerable questions. The defaults are "
         f"chunk {Settings(_env_file=None).chunk_size} / overlap {Settings(_env_file=None).chunk_overlap} "
         f"wordpieces (title + chunk always fit the model's 256-wordpiece window, so nothing is cut off "
-        f"unembedded), hybrid fusion with RRF k = {bot.retrieval.RRF_K} (the usual constant; differences "
+        f"unembedded), hybrid fusion with RRF k = {bot.core.retrieval.RRF_K} (the usual constant; differences "
         "between k values below are one or two questions of 54, i.e. noise), 10 articles retrieved.", "",
         *lines,
     ])

@@ -23,7 +23,7 @@ from eval.benchdoc import replace_section, stamp
 def _ingest(corpus: str, data_dir: Path) -> tuple[dict, float]:
     env = dict(os.environ, SPACEBOT_DATA_DIR=str(data_dir))
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", corpus, "--json"],
+    result = subprocess.run([sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--json"],
                             capture_output=True, text=True, env=env)
     wall = time.perf_counter() - started
     if result.returncode not in (0, 1):

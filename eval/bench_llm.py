@@ -39,7 +39,7 @@ MODES = ("extractive", "llm")
 
 def marker_numbers(text: str) -> list[int]:
     """Every passage number named by a `[n]`, `[1, 2]` or `[1-3]` marker in `text`."""
-    from bot.generate import _MARKER, _numbers
+    from bot.core.generate import _MARKER, _numbers
 
     return [n for m in _MARKER.finditer(text or "") for n in _numbers(m.group(1))]
 
@@ -93,7 +93,7 @@ def llm_url(given: str | None, threads: int, ctx: int) -> Iterator[str]:
 
 def ask(service, question, history, raw: RawReplies | None) -> dict:
     """One timed answer: first token and total in ms, the answer and its checks."""
-    from bot.service import LLM_FALLBACK_NOTE
+    from bot.core.service import LLM_FALLBACK_NOTE
 
     first: list[float] = []
     if raw is not None:
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from bot.service import AnswerService
+    from bot.core.service import AnswerService
     from eval.questions import load_questions
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable

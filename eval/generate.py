@@ -21,7 +21,7 @@ def generate_questions(service, count: int, out: Path | None, seed: int = 7) -> 
     if service.llm is None:
         raise ValueError("`spacebot eval generate` needs an LLM to write questions: set "
                          "SPACEBOT_LLM_BASE_URL (and SPACEBOT_LLM_MODEL) to any OpenAI-compatible server")
-    from bot.llm import LLMError
+    from bot.core.llm import LLMError
 
     table = service.index.keyword.table
     rows = [i for i, index in enumerate(table.columns["chunk_index"]) if index == 0]

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 
-from bot.records import Answer, ArticleHit
+from bot.core.records import Answer, ArticleHit
 from eval.metrics import (
     answer_contains,
     citation_precision,

@@ -59,7 +59,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def sample_service(sample_settings):
     """The real answering core over the sample index (no LLM)."""
-    from bot.service import AnswerService
+    from bot.core.service import AnswerService
 
     return AnswerService(sample_settings)
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.records import Filters
-from bot.service import REFUSAL_TEXT, AnswerService, QuestionError
+from bot.core.records import Filters
+from bot.core.service import REFUSAL_TEXT, AnswerService, QuestionError
 from conftest import make_settings
 from eval.metrics import answer_contains
 from eval.questions import load_questions
@@ -247,7 +247,7 @@ def test_expired_conversation_is_forgotten(tmp_path, shared_index, sample_servic
 
 
 def test_conversation_store_expiry_on_reopen(tmp_path):
-    from bot.conversations import ConversationStore
+    from bot.state.conversations import ConversationStore
 
     path = tmp_path / "state.sqlite3"
     store = ConversationStore(path, ttl_days=0.1 / 86400)
@@ -264,7 +264,7 @@ def test_conversation_store_expiry_on_reopen(tmp_path):
 
 
 def test_conversation_expires_in_a_long_running_store(tmp_path):
-    from bot.conversations import ConversationStore
+    from bot.state.conversations import ConversationStore
 
     store = ConversationStore(tmp_path / "state.sqlite3", ttl_days=0.1 / 86400)
     store.append("c", "q1", "a1", ["x"], False)

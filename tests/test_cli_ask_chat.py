@@ -12,7 +12,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.faces.cli import app
 
 GERMANY = "who signed the artemis accords for germany?"
 ABSENT = "who was the 41st country to sign the artemis accords?"  # no 41st signatory in the sample

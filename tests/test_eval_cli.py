@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.faces.cli import app
 
 QUESTIONS = Path(__file__).parent / "data" / "sample_questions.jsonl"
 MODES = ["dense", "bm25", "hybrid"]

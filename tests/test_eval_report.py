@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bot.records import Answer, ArticleHit, Citation
+from bot.core.records import Answer, ArticleHit, Citation
 from eval.questions import Question
 from eval.report import load_baseline, render_table, write_report
 from eval.runner import run_eval

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.evidence import weigh_evidence
-from bot.extractive import select_sentences
-from bot.records import ArticleHit, Passage
+from bot.core.evidence import weigh_evidence
+from bot.core.extractive import select_sentences
+from bot.core.records import ArticleHit, Passage
 from ingest.keyword_index import FINGERPRINT, KeywordIndex, build, read_fingerprint, slug_words
 
 MEMO_URL = "https://www.whitehouse.gov/presidential-actions/2026/08/national-security-presidential-memorandum-nspm-17/"

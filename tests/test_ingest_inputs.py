@@ -36,7 +36,7 @@ def site():
 
 @pytest.fixture()
 def cli(tmp_path, monkeypatch):
-    from bot.cli import app
+    from bot.faces.cli import app
 
     monkeypatch.setenv("SPACEBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SPACEBOT_FETCH_TIMEOUT", "1")

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, SAMPLE, free_port, make_settings
 from test_ingest import assert_index_consistent
 
-SPACEBOT = [sys.executable, "-m", "bot.cli"]
+SPACEBOT = [sys.executable, "-m", "bot.faces.cli"]
 pytestmark = pytest.mark.slow
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.llm import LLMClient, LLMError, safe_url
+from bot.core.llm import LLMClient, LLMError, safe_url
 from ingest.settings import Settings
 try:
     from tests.llm_server import http_stub
@@ -106,7 +106,7 @@ def test_safe_url_drops_credentials():
 
 
 def test_import_is_cheap():
-    code = "import sys, bot.llm, bot.generate; print('openai' in sys.modules)"
+    code = "import sys, bot.core.llm, bot.core.generate; print('openai' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.generate import (
+from bot.core.generate import (
     REFUSAL,
     GeneratedAnswer,
     StreamThrottle,
@@ -24,8 +24,8 @@ from bot.generate import (
     generate_answer,
     rewrite_followup,
 )
-from bot.llm import LLMClient, LLMError
-from bot.records import Passage
+from bot.core.llm import LLMClient, LLMError
+from bot.core.records import Passage
 from ingest.settings import Settings
 try:
     from tests.llm_server import free_port, http_stub, llama_server, silent_server

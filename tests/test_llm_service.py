@@ -20,9 +20,9 @@ import time
 
 import pytest
 
-from bot.followup import contextual_query
-from bot.generate import REFUSAL, build_messages
-from bot.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, llm_passages
+from bot.core.followup import contextual_query
+from bot.core.generate import REFUSAL, build_messages
+from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, llm_passages
 from conftest import make_settings
 
 try:
@@ -206,8 +206,8 @@ def test_garbage_falls_back_with_a_note(sample_service, tmp_path, caplog, reply)
 
 
 def test_chat_streams_the_answer_then_prints_sources(sample_service, tmp_path, monkeypatch, capsys):
-    from bot.chat import run_chat
-    from bot.records import Filters
+    from bot.faces.chat import run_chat
+    from bot.core.records import Filters
 
     replies = chat_replies(ANSWER_PIECES, rewrite="Who signed for India?")
     with http_stub(replies) as stub:
@@ -283,7 +283,7 @@ def test_spacebot_ask_streams_and_prints_sources(sample_service, sample_settings
                                                  monkeypatch):
     from typer.testing import CliRunner
 
-    import bot.cli
+    import bot.faces.cli
 
     service = llm_service(sample_service, tmp_path, llama_url, fast=True, SPACEBOT_LLM_MODEL="")
     shown: list[str] = []
@@ -295,8 +295,8 @@ def test_spacebot_ask_streams_and_prints_sources(sample_service, sample_settings
         return real_answer(*args, **kw)
 
     monkeypatch.setattr(service, "answer", answer)
-    monkeypatch.setattr(bot.cli, "_service", lambda: service)
-    result = CliRunner().invoke(bot.cli.app, ["ask", QUESTION])
+    monkeypatch.setattr(bot.faces.cli, "_service", lambda: service)
+    result = CliRunner().invoke(bot.faces.cli.app, ["ask", QUESTION])
     assert result.exit_code == 0, result.output
     assert len(shown) > 1 and result.output.startswith("".join(shown))  # printed as it arrived
     assert re.search(r"\nSources:\n\[1\](?:\[\d+\])* ", result.output)

@@ -1,6 +1,6 @@
 """Quoted sentences are exact slices of their passage and don't break at initials or abbreviations."""
 
-from bot.sentences import split_sentences
+from bot.core.sentences import split_sentences
 
 
 def test_sentences_are_exact_substrings_and_keep_names_whole():

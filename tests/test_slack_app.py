@@ -23,11 +23,11 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.feedback import FeedbackStore
-from bot.records import Answer, ArticleHit, Citation
-from bot.slack.app import build_app
-from bot.slack.serve import serve_http, serve_socket_mode
-from bot.slack.blocks import ACTION_UP, FEEDBACK_BLOCK_ID, REFUSAL_HEADER
+from bot.state.feedback import FeedbackStore
+from bot.core.records import Answer, ArticleHit, Citation
+from bot.faces.slack.app import build_app
+from bot.faces.slack.serve import serve_http, serve_socket_mode
+from bot.faces.slack.blocks import ACTION_UP, FEEDBACK_BLOCK_ID, REFUSAL_HEADER
 from ingest.settings import Settings
 
 try:
@@ -589,7 +589,7 @@ def test_socket_mode_acks_answers_and_drops_redelivery(fake, tmp_path):
 @pytest.mark.slow
 def test_index_going_away_mid_run_gets_an_apology_not_silence(make_bot, chroma_server, tmp_path, caplog):
     """A real index on a Chroma server: answered; then the server dies and the thread hears why."""
-    from bot.service import AnswerService
+    from bot.core.service import AnswerService
     from conftest import SAMPLE, make_settings
     from ingest.pipeline import run_ingest
 

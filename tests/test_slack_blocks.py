@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.records import Answer, ArticleHit, Citation
-from bot.slack.blocks import (
+from bot.core.records import Answer, ArticleHit, Citation
+from bot.faces.slack.blocks import (
     FEEDBACK_BLOCK_ID,
     REFUSAL_HEADER,
     SECTION_LIMIT,

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from bot.feedback import FeedbackStore
-from bot.slack.app import conversation_id, strip_mention
-from bot.slack.client import api_base_url
-from bot.slack.serve import run
-from bot.slack.dedupe import SeenEvents
+from bot.state.feedback import FeedbackStore
+from bot.faces.slack.app import conversation_id, strip_mention
+from bot.faces.slack.client import api_base_url
+from bot.faces.slack.serve import run
+from bot.state.event_ids import SeenEvents
 from ingest.settings import Settings
 
 

@@ -18,9 +18,9 @@ import time
 
 import pytest
 
-from bot.feedback import FeedbackStore
-from bot.service import LLM_FALLBACK_NOTE, AnswerService
-from bot.slack.blocks import APOLOGY, FEEDBACK_BLOCK_ID, PLACEHOLDER, WRITING
+from bot.state.feedback import FeedbackStore
+from bot.core.service import LLM_FALLBACK_NOTE, AnswerService
+from bot.faces.slack.blocks import APOLOGY, FEEDBACK_BLOCK_ID, PLACEHOLDER, WRITING
 from conftest import make_settings
 
 try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 if TYPE_CHECKING:
-    from bot.records import Answer
+    from bot.core.records import Answer
 
 FEEDBACK_BLOCK_ID = "spacebot_feedback"
 ACTION_UP = "feedback_up"

@@ -6,7 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
-from bot.slack.blocks import draft_message, placeholder_message
+from bot.faces.slack.blocks import draft_message, placeholder_message
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -41,7 +41,7 @@ class StreamedReply:
                  interval: float = STREAM_INTERVAL, draft_timeout: float = 5.0) -> None:
         from slack_sdk import WebClient
 
-        from bot.generate import StreamThrottle
+        from bot.core.generate import StreamThrottle
 
         self.client = client
         self.channel = channel

@@ -1,4 +1,4 @@
-"""The spacebot Slack app: `build_app` and its listeners (serving is in `bot.slack.serve`).
+"""The spacebot Slack app: `build_app` and its listeners (serving is in `bot.faces.slack.serve`).
 
 Every listener acks at once (in the request thread: the app runs with
 `process_before_response=True`) and answers in a lazy listener on a thread
@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.slack.blocks import (
+from bot.faces.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
     APOLOGY,
@@ -27,16 +27,16 @@ from bot.slack.blocks import (
     render_answer,
     with_feedback_recorded,
 )
-from bot.slack.client import make_client, secret_value, with_rate_limit_retries
-from bot.slack.replies import StreamedReply, post_reply, streams_answers
+from bot.faces.slack.client import make_client, secret_value, with_rate_limit_retries
+from bot.faces.slack.replies import StreamedReply, post_reply, streams_answers
 
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.feedback import FeedbackStore
-    from bot.records import Answer
-    from bot.slack.dedupe import SeenEvents
+    from bot.state.feedback import FeedbackStore
+    from bot.core.records import Answer
+    from bot.state.event_ids import SeenEvents
     from ingest.settings import Settings
 
 log = logging.getLogger("spacebot.slack")
@@ -145,9 +145,9 @@ def build_app(
     from slack_bolt import App
     from slack_bolt.response import BoltResponse
 
-    from bot.feedback import FeedbackStore
-    from bot.service import QuestionError
-    from bot.slack.dedupe import SeenEvents
+    from bot.state.feedback import FeedbackStore
+    from bot.core.service import QuestionError
+    from bot.state.event_ids import SeenEvents
 
     token = secret_value(settings.slack_bot_token)
     if not token:

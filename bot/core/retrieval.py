@@ -6,8 +6,8 @@ from collections import defaultdict
 
 import numpy as np
 
-from bot.records import ArticleHit, Filters, Passage
-from bot.search_index import SearchIndex
+from bot.core.records import ArticleHit, Filters, Passage
+from bot.core.search_index import SearchIndex
 from ingest.article import date_to_ts
 
 MODES = ("dense", "bm25", "hybrid")

@@ -45,7 +45,7 @@ def ingest(
     follow_links: bool = typer.Option(False, "--follow-links", help="For feeds: fetch each entry's page for the full text."),
 ) -> None:
     """Add articles to the index; unchanged articles are skipped, changed ones replaced."""
-    from bot.ingest_view import IngestView, print_summary
+    from bot.faces.ingest_view import IngestView, print_summary
     from ingest.pipeline import run_ingest
     from ingest.store import StoreUnavailable
 
@@ -90,7 +90,7 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
 
 
 def _filters(source: Optional[str], since: Optional[str], until: Optional[str]):
-    from bot.records import Filters
+    from bot.core.records import Filters
 
     def day(value: Optional[str], flag: str):
         if value is None:
@@ -104,13 +104,13 @@ def _filters(source: Optional[str], since: Optional[str], until: Optional[str]):
 
 
 def _service():
-    from bot.service import AnswerService
+    from bot.core.service import AnswerService
 
     return AnswerService(_settings())
 
 
 def _print_answer(answer, streamed: bool = False) -> None:
-    from bot.terminal import format_answer
+    from bot.faces.terminal import format_answer
 
     text = format_answer(answer)
     if streamed:  # the answer text itself was already printed as it arrived
@@ -119,7 +119,7 @@ def _print_answer(answer, streamed: bool = False) -> None:
 
 
 def _answer_or_fail(run):
-    from bot.service import QuestionError
+    from bot.core.service import QuestionError
     from ingest.store import StoreUnavailable
 
     try:
@@ -171,7 +171,7 @@ def chat(
     until: Optional[str] = UNTIL,
 ) -> None:
     """An interactive session that remembers the conversation, so follow-ups work."""
-    from bot.chat import run_chat
+    from bot.faces.chat import run_chat
 
     run_chat(_service(), _filters(source, since, until), conversation)
 
@@ -185,7 +185,7 @@ def slack(
     """Run the Slack bot: Socket Mode when SLACK_APP_TOKEN is set, or --http with SLACK_SIGNING_SECRET."""
     import logging
 
-    from bot.slack.serve import run
+    from bot.faces.slack.serve import run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings()
@@ -198,7 +198,7 @@ def slack(
 @app.command()
 def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the 👍/👎 feedback recorded from Slack."""
-    from bot.feedback import FeedbackStore
+    from bot.state.feedback import FeedbackStore
 
     store = FeedbackStore(_settings().state_db)
     records = store.list()
@@ -234,7 +234,7 @@ def eval_command(
         except ValueError as exc:
             _fail(str(exc), code=2)
         return
-    from bot.retrieval import MODES
+    from bot.core.retrieval import MODES
 
     modes = [m.strip() for m in mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]

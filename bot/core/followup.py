@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.terms import STOP_WORDS
+from bot.core.terms import STOP_WORDS
 
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
 

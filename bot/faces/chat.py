@@ -37,8 +37,8 @@ def run_chat(service, filters, conversation: str | None = None, out=print, write
     `out(text)` prints a block of text; with an LLM, `write(piece)` shows the answer
     as it is written (default: straight to stdout when `out` is `print`).
     """
-    from bot.service import QuestionError
-    from bot.terminal import format_answer
+    from bot.core.service import QuestionError
+    from bot.faces.terminal import format_answer
     from ingest.store import StoreUnavailable
 
     if write is None and out is print:

@@ -14,11 +14,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.llm import LLMError
-from bot.records import Passage
+from bot.core.llm import LLMError
+from bot.core.records import Passage
 
 if TYPE_CHECKING:
-    from bot.llm import LLMClient
+    from bot.core.llm import LLMClient
 
 log = logging.getLogger("spacebot.llm")
 

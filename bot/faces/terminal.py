@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.records import Answer
+from bot.core.records import Answer
 
 
 def source_line(numbers: list[int] | None, title: str, source: str, published: str | None,

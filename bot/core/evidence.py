@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.records import ArticleHit
-from bot.terms import STOP_WORDS
+from bot.core.records import ArticleHit
+from bot.core.terms import STOP_WORDS
 
 TOP_ARTICLES = 3
 RARE_SHARE = 0.002  # a term in at most 0.2% of chunks is specific (calibrated: docs/BENCHMARKS.md)
@@ -43,7 +43,7 @@ def question_terms(question: str, keyword_index) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _gazetteer() -> frozenset[str]:
-    from bot.gazetteer import COUNTRIES
+    from bot.core.gazetteer import COUNTRIES
     from ingest.keyword_index import tokenize
 
     return frozenset(tokenize([" ".join(COUNTRIES)])[0])

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.records import Answer, ArticleHit, Citation, Passage
-from bot.sentences import split_sentences
+from bot.core.records import Answer, ArticleHit, Citation, Passage
+from bot.core.sentences import split_sentences
 
 MAX_SENTENCES = 3
 CANDIDATE_PASSAGES = 6
@@ -55,8 +55,8 @@ def select_sentences(question: str, hits: list[ArticleHit], index, context: list
     article is in `focus` (cited by the conversation's last answer). No model
     runs here: embedding ~40 candidate sentences cost ~460 ms on 2 cores.
     """
-    from bot.answer_type import expected_type, has_type
-    from bot.evidence import main_name, names, question_terms
+    from bot.core.answer_type import expected_type, has_type
+    from bot.core.evidence import main_name, names, question_terms
 
     candidates = _candidates(hits)
     if not candidates:

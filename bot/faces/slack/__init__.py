@@ -1,5 +1,5 @@
 """The Slack face of spacebot: a Bolt app, Block Kit rendering, de-duplication.
 
-`bot.slack.app.build_app` builds the app; `bot.slack.serve` runs it (HTTP or
+`bot.faces.slack.app.build_app` builds the app; `bot.faces.slack.serve` runs it (HTTP or
 Socket Mode). Nothing heavy is imported here.
 """

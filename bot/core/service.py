@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from functools import cached_property
 
-from bot.records import Answer, ArticleHit, Citation, Filters, Passage
+from bot.core.records import Answer, ArticleHit, Citation, Filters, Passage
 from ingest.settings import Settings
 
 log = logging.getLogger("spacebot.answer")
@@ -66,20 +66,20 @@ class AnswerService:
     def index(self):
         with self._lock:
             if self._index is None:
-                from bot.search_index import SearchIndex
+                from bot.core.search_index import SearchIndex
 
                 self._index = SearchIndex(self.settings)
             return self._index
 
     @cached_property
     def retriever(self):
-        from bot.retrieval import Retriever
+        from bot.core.retrieval import Retriever
 
         return Retriever(self.index)
 
     @cached_property
     def conversations(self):
-        from bot.conversations import ConversationStore
+        from bot.state.conversations import ConversationStore
 
         return ConversationStore(self.settings.state_db, self.settings.conversation_ttl_days)
 
@@ -88,7 +88,7 @@ class AnswerService:
         """The LLM client, or None when no LLM server is configured."""
         if not self.settings.llm_enabled:
             return None
-        from bot.llm import LLMClient
+        from bot.core.llm import LLMClient
 
         return LLMClient(self.settings)
 
@@ -104,10 +104,10 @@ class AnswerService:
     # -- retrieval ---------------------------------------------------------------------
     def query_for(self, question: str, history: list[str]) -> str:
         """The retrieval query: the LLM's standalone rewrite of a follow-up, else key terms added."""
-        from bot.followup import contextual_query
+        from bot.core.followup import contextual_query
 
         if history and self.llm_ready():
-            from bot.generate import rewrite_followup
+            from bot.core.generate import rewrite_followup
 
             rewritten = rewrite_followup(question, history, self.llm)
             if rewritten:
@@ -136,8 +136,8 @@ class AnswerService:
         more pieces come: show the returned `Answer` (it carries a note) instead.
         A refusal sends nothing of its own (an LLM may have streamed its words for it).
         """
-        from bot.evidence import weigh_evidence
-        from bot.extractive import MAX_SENTENCES, compose_answer, select_sentences
+        from bot.core.evidence import weigh_evidence
+        from bot.core.extractive import MAX_SENTENCES, compose_answer, select_sentences
 
         question = check_question(question)
         history = list(history or [])
@@ -166,7 +166,7 @@ class AnswerService:
 
     def _generate(self, question, hits, history, on_token) -> tuple[Answer | None, bool]:
         """The LLM's answer (None: answer extractively), and whether any of it was streamed."""
-        from bot.generate import CleanStream, generate_answer
+        from bot.core.generate import CleanStream, generate_answer
 
         passages = llm_passages(hits, self.llm_articles, self.llm_passages_per_article)
         history = [(q, a) for q, a in history if a]  # turns without a known answer are left out

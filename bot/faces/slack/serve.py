@@ -7,8 +7,8 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from bot.slack.app import AskService, build_app
-from bot.slack.client import secret_value
+from bot.faces.slack.app import AskService, build_app
+from bot.faces.slack.client import secret_value
 
 if TYPE_CHECKING:
     from wsgiref.simple_server import WSGIServer

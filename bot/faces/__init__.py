@@ -1,0 +1,1 @@
+"""The faces people use: the command line, the terminal chat and Slack. Each reaches the core only through `AnswerService`."""

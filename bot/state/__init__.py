@@ -1,0 +1,1 @@
+"""State kept between questions: conversations, feedback votes and Slack event ids."""
