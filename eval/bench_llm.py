@@ -104,7 +104,7 @@ def ask(service, question, history, raw: RawReplies | None) -> dict:
         if not first:
             first.append(time.perf_counter())
 
-    _, answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
+    answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
     done = time.perf_counter()
     cited = {c.n for c in answer.citations}
     row = {
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from bot.core.service import AnswerService
+    from bot.core.service import AnswerService, LLMLimits
     from eval.questions import load_questions
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable
@@ -230,10 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx) as url:
         settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout, **base)
-        llm = AnswerService(settings, index=index)
-        llm.llm_max_tokens = args.max_tokens
-        llm.llm_articles = args.articles
-        llm.llm_passages_per_article = args.passages_per_article
+        limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
+        llm = AnswerService(settings, index=index, llm_limits=limits)
         raw = RawReplies(llm.llm)
         llm.__dict__["llm"] = raw  # the cached property, replaced by the recording wrapper
         model = raw.model

@@ -154,7 +154,7 @@ def ask(
             streamed.append(piece)
             typer.echo(piece, nl=False)
 
-    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token)[1])
+    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token))
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
