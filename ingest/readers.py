@@ -207,9 +207,9 @@ def read_json(doc: Doc) -> Iterator[Result]:
 
 def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Result]:
     """An RSS or Atom feed: each entry is an article (its id is the entry's link)."""
-    import feedparser
-
     from xml.sax import SAXException
+
+    import feedparser
 
     parsed = feedparser.parse(doc.data)
     problem = parsed.get("bozo_exception")
@@ -245,8 +245,9 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
 def looks_like_feed(data: bytes) -> bool:
     """True for RSS/Atom XML (sniffed from the first bytes)."""
     head = data[:2048].lstrip().lower()
-    return head.startswith(b"<?xml") and (b"<rss" in head or b"<feed" in head or b"<rdf" in head) \
-        or head.startswith(b"<rss") or head.startswith(b"<feed")
+    if head.startswith(b"<?xml"):
+        return b"<rss" in head or b"<feed" in head or b"<rdf" in head
+    return head.startswith((b"<rss", b"<feed"))
 
 
 READERS = {
