@@ -34,7 +34,9 @@ def _client(settings: Settings):
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001  (any failure to open is one clear line, whatever its type)
-        raise StoreUnavailable(f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}") from None
+        raise StoreUnavailable(
+            f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}; move that folder aside "
+            "and run `spacebot ingest` again to rebuild it") from None
 
 
 def _first_line(exc: BaseException) -> str:
