@@ -11,6 +11,7 @@ import numpy as np
 from bot.core.records import ArticleHit, Filters, Passage
 from bot.core.search_index import SearchIndex
 from ingest.article import date_to_ts
+from ingest.chunk_record import chroma_where
 
 MODES = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009); k = 10/30/60 differ by noise
@@ -121,13 +122,5 @@ def _passage(row: dict, score: float) -> Passage:
 
 
 def _chroma_where(filters: Filters) -> dict | None:
-    clauses = []
-    if filters.source is not None:
-        clauses.append({"source": {"$eq": filters.source}})
-    if filters.since is not None:
-        clauses.append({"published_ts": {"$gte": date_to_ts(filters.since)}})
-    if filters.until is not None:
-        clauses.append({"published_ts": {"$lte": date_to_ts(filters.until)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return chroma_where(filters.source, date_to_ts(filters.since) if filters.since else None,
+                        date_to_ts(filters.until) if filters.until else None)
