@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Article:
 
 def date_to_ts(value: date) -> int:
     """Epoch seconds of a date at UTC midnight (the form stored in the index)."""
-    return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
 
 
 class InputError(Exception):

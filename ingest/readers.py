@@ -207,9 +207,9 @@ def read_json(doc: Doc) -> Iterator[Result]:
 
 def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Result]:
     """An RSS or Atom feed: each entry is an article (its id is the entry's link)."""
-    import feedparser
-
     from xml.sax import SAXException
+
+    import feedparser
 
     parsed = feedparser.parse(doc.data)
     problem = parsed.get("bozo_exception")
