@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 DEV    ?= ../shared/eval/dev.jsonl
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo test test-fast bench bench-ingest bench-defaults bench-llm clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm clean
 
 install: $(STAMP)
 
@@ -27,10 +27,13 @@ demo: install
 	$(BIN)/spacebot ingest $(SAMPLE)
 	$(BIN)/spacebot ask "$(QUESTION)"
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
 
-test-fast: install
+test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
 bench-ingest: install

@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
     from eval.evaluate import evaluate
     from ingest.settings import Settings
 
-    lines = ["| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 | follow-up hit@5 |",
+    lines = ["| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 "
+             "| follow-up hit@5 |",
              "|---|---|---|---|---|---|---|---|---|"]
     for size, overlap in SETTINGS:
         data_dir = _index(args.corpus, size, overlap)

@@ -10,20 +10,19 @@ passages, a few tokens) so that the whole file runs in well under a minute.
 
 from __future__ import annotations
 
-import re
-
 import io
 import json
 import logging
+import re
 import sys
 import time
 
 import pytest
+from conftest import make_settings
 
 from bot.core.followup import contextual_query
 from bot.core.generate import REFUSAL, build_messages
 from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
-from conftest import make_settings
 
 try:
     from tests.llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
@@ -204,8 +203,8 @@ def test_garbage_falls_back_with_a_note(sample_service, tmp_path, caplog, reply)
 
 
 def test_chat_streams_the_answer_then_prints_sources(sample_service, tmp_path, monkeypatch, capsys):
-    from bot.faces.chat import run_chat
     from bot.core.records import Filters
+    from bot.faces.chat import run_chat
 
     replies = chat_replies(ANSWER_PIECES, rewrite="Who signed for India?")
     with http_stub(replies) as stub:

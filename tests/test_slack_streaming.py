@@ -10,18 +10,17 @@ the real `AnswerService` over the shared sample index, its LLM a canned stream
 
 from __future__ import annotations
 
-import re
-
 import json
 import logging
+import re
 import time
 
 import pytest
+from conftest import make_settings
 
-from bot.state.feedback import FeedbackStore
 from bot.core.service import LLM_FALLBACK_NOTE, AnswerService, LLMLimits
 from bot.faces.slack.blocks import APOLOGY, FEEDBACK_BLOCK_ID, PLACEHOLDER, WRITING
-from conftest import make_settings
+from bot.state.feedback import FeedbackStore
 
 try:
     from test_slack_app import CHANNEL, REAL_QUESTION, fake, make_bot, posted, section_texts  # noqa: F401

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.core.llm_answerer import LLMLimits
+
+if TYPE_CHECKING:
+    from bot.core.question import QuestionCheck
+    from bot.core.retrieval import ReciprocalRankFusion
+    from bot.core.stages import Answerer, CitationBuilder, QueryBuilder, Ranker, RefusalGate, Retrieval
 
 
 @dataclass
@@ -14,14 +19,14 @@ class Stages:
     """One object per stage (see `bot.core.stages` for each protocol). A field left None
     is filled with the default by `build_stages`; set one to swap that stage."""
 
-    question: Any = None  # QuestionCheck
-    query: Any = None  # QueryBuilder
-    retrieval: Any = None  # Retrieval (candidates from dense + BM25, then fusion)
-    fusion: Any = None  # used by the default retrieval: ReciprocalRankFusion
-    ranker: Any = None  # Ranker: where a reranker plugs in
-    gate: Any = None  # RefusalGate
-    answerer: Any = None  # Answerer
-    citations: Any = None  # CitationBuilder
+    question: QuestionCheck | None = None
+    query: QueryBuilder | None = None
+    retrieval: Retrieval | None = None  # candidates from dense + BM25, then `fusion`
+    fusion: ReciprocalRankFusion | None = None  # read by the default retrieval only
+    ranker: Ranker | None = None  # where a reranker plugs in
+    gate: RefusalGate | None = None
+    answerer: Answerer | None = None
+    citations: CitationBuilder | None = None
 
 
 def build_stages(settings, index, llm: Callable[[], object | None], given: Stages | None = None,
