@@ -17,6 +17,8 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ingest.store import StoreUnavailable
+
 DEFAULT_MODEL = "minilm"
 QUERY_COPY_META = "source.json"  # in the query model copy: which model it is and how to pool
 
@@ -103,8 +105,11 @@ class EmbeddingModel:
         self.recipe().write(folder)
 
 
-class ModelUnavailable(Exception):
-    """The chosen model's package is not installed; the message says what to install."""
+class ModelUnavailable(StoreUnavailable):
+    """The chosen model's package is not installed; the message says what to install.
+
+    A kind of `StoreUnavailable`, so every face already turns it into one error line.
+    """
 
 
 MODELS = {

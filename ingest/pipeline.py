@@ -120,8 +120,13 @@ def batches(pending: list[PendingArticle], limit: int = BATCH_CHUNKS) -> Iterato
 
 
 class IngestPipeline:
-    """One ingest run over one index. `embedder` is anything with `encode(texts) -> unit vectors`
-    (default: the settings' model, loaded on first use); `store` defaults to the settings' Chroma."""
+    """One ingest run over one index.
+
+    embedder: anything with `encode(texts) -> unit vectors` for the settings' model
+      (`SPACEBOT_EMBED_MODEL`, which the index records); default: that model, loaded on first use.
+    store: a `ChunkStore`; default: the settings' Chroma.
+    progress: the UI's hooks (`Progress`).
+    """
 
     def __init__(self, settings: Settings, *, embedder=None, store=None, progress: Progress | None = None):
         self.settings = settings

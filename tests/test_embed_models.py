@@ -64,3 +64,14 @@ def test_querying_an_index_with_the_other_model_is_one_clear_error(built_with, b
     assert lines[0].startswith("error: ") and f"built with the {built_with} model" in lines[0]
     assert "re-ingest" in lines[0] and "Traceback" not in result.output
     assert _ask(monkeypatch, settings, built_with).exit_code == 0
+
+
+def test_an_unknown_model_name_is_one_line_naming_the_setting(monkeypatch, tmp_path):
+    from bot.faces.cli import app
+
+    monkeypatch.setenv("SPACEBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SPACEBOT_EMBED_MODEL", "gpt")
+    result = CliRunner().invoke(app, ["sources"])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "SPACEBOT_EMBED_MODEL='gpt'" in lines[0] and "bge-small" in lines[0], result.stderr
