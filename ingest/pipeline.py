@@ -80,9 +80,7 @@ class PendingArticle:
 
 def chunking_salt(settings: Settings) -> str:
     """Model and chunking settings folded into each article's hash: changing them re-embeds."""
-    from ingest.model_files import MODEL_SHA256
-
-    return f"{MODEL_SHA256[:12]}:{settings.chunk_size}:{settings.chunk_overlap}:v1"
+    return f"{settings.embedding.weights_sha256[:12]}:{settings.chunk_size}:{settings.chunk_overlap}:v1"
 
 
 class LazyEmbedder:
@@ -95,10 +93,8 @@ class LazyEmbedder:
     @property
     def model(self):
         if self._model is None:
-            from ingest.embedding import DocumentEmbedder
-            from ingest.model_files import model_dir
-
-            self._model = DocumentEmbedder(model_dir(self.settings.model_path), self.settings.embed_batch_size)
+            settings = self.settings
+            self._model = settings.embedding.document_embedder(settings.model_path, settings.embed_batch_size)
         return self._model
 
     @property
@@ -124,8 +120,13 @@ def batches(pending: list[PendingArticle], limit: int = BATCH_CHUNKS) -> Iterato
 
 
 class IngestPipeline:
-    """One ingest run over one index. `embedder` is anything with `encode(texts) -> unit vectors`
-    (default: the settings' model, loaded on first use); `store` defaults to the settings' Chroma."""
+    """One ingest run over one index.
+
+    embedder: anything with `encode(texts) -> unit vectors` for the settings' model
+      (`SPACEBOT_EMBED_MODEL`, which the index records); default: that model, loaded on first use.
+    store: a `ChunkStore`; default: the settings' Chroma.
+    progress: the UI's hooks (`Progress`).
+    """
 
     def __init__(self, settings: Settings, *, embedder=None, store=None, progress: Progress | None = None):
         self.settings = settings
@@ -148,6 +149,7 @@ class IngestPipeline:
         store = self.store
         self.progress.stage("reading the index")
         states = store.article_states()
+        store.record_model(self.settings.embed_model)
         self.progress.stage("reading inputs")
         pending, seen = self.read(inputs, states, follow_links)
         if pending:
@@ -198,10 +200,11 @@ class IngestPipeline:
 
     def chunk(self, pending: list[PendingArticle]) -> None:
         from ingest.chunking import Chunker
-        from ingest.model_files import model_dir
 
         self.progress.stage("chunking")
-        chunker = Chunker(model_dir(self.settings.model_path), self.settings.chunk_size, self.settings.chunk_overlap)
+        model, settings = self.settings.embedding, self.settings
+        chunker = Chunker(model.folder(settings.model_path), settings.chunk_size, settings.chunk_overlap,
+                          model.max_tokens)
         for item in pending:
             item.chunks = chunker.chunk(item.article)
 

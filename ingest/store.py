@@ -136,8 +136,20 @@ class ChunkStore:
 
     def set_fingerprint(self, value: str) -> None:
         """Record which contents the keyword index was built for (read by the query side)."""
-        if (self.collection.metadata or {}).get("fingerprint") != value:
-            self._guard("updating the index metadata", self.collection.modify, metadata={"fingerprint": value})
+        self._set_metadata(fingerprint=value)
+
+    def embed_model(self) -> str:
+        """The embedding model whose vectors the collection holds (indexes from before the choice: minilm)."""
+        return (self.collection.metadata or {}).get("embed_model", "minilm")
+
+    def record_model(self, key: str) -> None:
+        """Say which model's vectors are (being) written; an article re-embedded by it replaces the old ones."""
+        self._set_metadata(embed_model=key)
+
+    def _set_metadata(self, **values) -> None:
+        current = dict(self.collection.metadata or {})
+        if any(current.get(k) != v for k, v in values.items()):
+            self._guard("updating the index metadata", self.collection.modify, metadata={**current, **values})
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks to one unit vector: `(chunk id, cosine similarity)`, best first.

@@ -57,11 +57,11 @@ def _ask(data: Path) -> subprocess.CompletedProcess:
 
 
 def test_the_list_of_derived_files_is_complete(sample_settings):
-    # The state store (conversations, votes) is the user's data, not derived: other tests write it here.
-    beside_chroma = sorted(p.relative_to(sample_settings.data_dir).as_posix()
-                           for p in sample_settings.data_dir.rglob("*")
-                           if p.is_file() and "chroma" not in p.relative_to(sample_settings.data_dir).parts
-                           and not p.name.startswith(sample_settings.state_db.name))
+    data = sample_settings.data_dir
+    user_data = sample_settings.state_db.name  # conversations and feedback: checked by doctor, never rebuilt
+    beside_chroma = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
+                           if p.is_file() and "chroma" not in p.relative_to(data).parts
+                           and not p.name.startswith(user_data))
     assert beside_chroma == sorted(DERIVED_FILES)
 
 

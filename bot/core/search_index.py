@@ -28,8 +28,9 @@ class SearchIndex:
         self.keyword = self._load_keyword_index()
 
     def _load_keyword_index(self):
-        from ingest.derived_state import open_keyword_index
+        from ingest.derived_state import check_model, open_keyword_index
 
+        check_model(self.store, self.settings)  # vectors of another model would match nothing sensibly
         return open_keyword_index(self.store, self.settings)
 
     @cached_property

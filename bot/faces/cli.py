@@ -19,9 +19,15 @@ app = typer.Typer(
 
 
 def _settings():
+    from pydantic import ValidationError
+
     from ingest.settings import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:  # a bad value in the environment or .env: name it, no traceback
+        problem = exc.errors()[0]
+        _fail(f"{'.'.join(map(str, problem['loc']))}={problem.get('input')!r}: {problem['msg']}", code=2)
 
 
 def _fail(message: str, code: int = 1) -> None:
