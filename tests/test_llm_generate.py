@@ -119,8 +119,8 @@ def test_check_markers_forms(raw, cleaned, used):
 
 def test_messages_number_passages_and_hold_the_question():
     messages = build_messages(QUESTION, PASSAGES)
-    assert [m["role"] for m in messages] == ["system", "user"]
-    system, user = messages[0]["content"], messages[1]["content"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]  # rules, example, ask
+    system, user = messages[0]["content"], messages[-1]["content"]
     assert "[n]" in system or "[1]" in system
     assert REFUSAL in system
     assert "[1] Artemis Accords gain new signatories (2024-01-26)\n" + PASSAGES[0].text in user
@@ -134,9 +134,9 @@ def test_history_becomes_prior_turns_without_old_markers():
     history = [("q0", "a0 [1]"), ("What about China?", "They plan a base [2][5].")]
     messages = build_messages("When?", PASSAGES, history=history)
     roles = [m["role"] for m in messages]
-    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert messages[3]["content"] == "What about China?"
-    assert messages[4]["content"] == "They plan a base."
+    assert roles == ["system"] + ["user", "assistant"] * 3 + ["user"]  # rules, example, 2 turns, ask
+    assert messages[5]["content"] == "What about China?"
+    assert messages[6]["content"] == "They plan a base."
     assert messages[-1]["content"].endswith("Question: When?")
 
 
