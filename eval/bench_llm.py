@@ -249,6 +249,69 @@ def reasons_line(summary: dict[str, dict]) -> str:
     return ("Fallback reasons — " + "; ".join(parts) + ".") if parts else ""
 
 
+def record(args, argv, data_dir: Path, sets: dict[str, list], rows: dict, model: str, elapsed: float) -> dict:
+    """The results so far, written to `args.out` (after every question, so that a run
+    stopped early still leaves what it measured; `--render` turns that into the doc)."""
+    from eval.benchdoc import machine
+
+    summary = {f"{name}, {mode}": summarize(rows[name][mode]) for name in sets for mode in MODES
+               if rows[name][mode]}
+    where = args.llm_url if args.llm_url else f"llama.cpp on 127.0.0.1 ({args.threads} threads)"
+    result = {
+        "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(),
+        "command": "python -m eval.bench_llm " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "index": str(data_dir),
+        "questions": {name: {"planned": len(qs), "asked": len(rows[name]["llm"]), "stride": args.stride,
+                             "limit": args.limit, "ids": [r["id"] for r in rows[name]["llm"]]}
+                      for name, qs in sets.items()},
+        "llm": {"model": model, "url": where, "max_tokens": args.max_tokens, "context": args.ctx,
+                "passages": args.articles * args.passages_per_article,
+                "threads": None if args.llm_url else args.threads},
+        "out": args.out,
+        "seconds": round(elapsed, 1),
+        "summary": summary,
+        "answers": rows,
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return result
+
+
+def write_doc(result: dict, doc: str, section: str) -> None:
+    """Put `result`'s table in `section` of the benchmark record `doc`."""
+    from eval.benchdoc import replace_section, stamp
+
+    llm = result["llm"]
+    model_name = Path(str(llm["model"])).name
+    asked = ", ".join(
+        f"{name}: {q['asked']} questions" + (f" (every {q['stride']}th" if q["stride"] > 1 else " (")
+        + (f" of the file; {q['planned'] - q['asked']} not reached)" if q["asked"] < q["planned"] else ")")
+        for name, q in result["questions"].items())
+    replace_section(Path(doc), section, "\n".join([
+        f"### {model_name}", "", stamp("make bench-llm"), "",
+        (f"{asked}; both ways in one run; model {model_name} on {llm['url']}, at most {llm['max_tokens']} "
+         f"tokens, up to {llm['passages']} passages per prompt, context {llm['context']}. "
+         f"Raw results: `{result['out']}`."), "",
+        table(result["summary"]), "", reasons_line(result["summary"]),
+    ]))
+
+
+def mixed(questions: list) -> list:
+    """`questions` reordered round-robin over their kinds, so that a run stopped early
+    has asked some of every kind (unanswerable ones come last in the files)."""
+    by_kind: dict[str, list] = {}
+    for q in questions:
+        by_kind.setdefault(q.kind, []).append(q)
+    out = []
+    while any(by_kind.values()):
+        for kind in list(by_kind):
+            if by_kind[kind]:
+                out.append(by_kind[kind].pop(0))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="an existing index (SPACEBOT_DATA_DIR), e.g. .bench/index")
@@ -269,7 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 is steadiest on a busy box)")
     parser.add_argument("--ctx", type=int, default=4096,
                         help="llama.cpp context size, and SPACEBOT_LLM_CONTEXT for the run")
+    parser.add_argument("--render", metavar="JSON", default=None,
+                        help="only write --doc's section from the results file of an earlier run")
     args = parser.parse_args(argv)
+    if args.render:
+        write_doc(json.loads(Path(args.render).read_text(encoding="utf-8")), args.doc, args.section)
+        return 0
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -289,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        questions = questions[:: max(1, args.stride)]
+        questions = mixed(questions[:: max(1, args.stride)])
         sets[Path(file).stem] = questions[: args.limit] if args.limit else questions
     base = {"SPACEBOT_DATA_DIR": data_dir}
     try:
@@ -326,51 +394,19 @@ def main(argv: list[str] | None = None) -> int:
                 for mode, service in (("extractive", extractive), ("llm", llm)):
                     rows[name][mode].append(ask(service, q, q.history, raw if mode == "llm" else None,
                                                 reasons if mode == "llm" else None))
+                record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
                 r = rows[name]["llm"][-1]
                 print(f"[{done}/{total}] {q.id}: llm {r['total_ms'] / 1000:.1f} s"
                       f"{' (own answer)' if r['llm_used'] else ''}"
                       f"{' fell back: ' + ', '.join(r['fallback_reasons']) if r['fallback_reasons'] else ''}",
                       file=sys.stderr)
-    elapsed = time.perf_counter() - started
-
-    summary = {f"{name}, {mode}": summarize(rows[name][mode]) for name in sets for mode in MODES}
-    from eval.benchdoc import machine
-
-    model_name = Path(str(model)).name
-    where = args.llm_url if args.llm_url else f"llama.cpp on 127.0.0.1 ({args.threads} threads)"
-    result = {
-        "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(),
-        "command": "python -m eval.bench_llm " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "index": str(data_dir),
-        "questions": {name: {"asked": len(qs), "stride": args.stride, "limit": args.limit,
-                             "ids": [q.id for q in qs]} for name, qs in sets.items()},
-        "llm": {"model": model, "url": where, "max_tokens": args.max_tokens, "context": args.ctx,
-                "passages": args.articles * args.passages_per_article,
-                "threads": None if args.llm_url else args.threads},
-        "seconds": round(elapsed, 1),
-        "summary": summary,
-        "answers": rows,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(table(summary))
+    result = record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
+    print(table(result["summary"]))
     if args.doc:
-        from eval.benchdoc import replace_section, stamp
-
-        asked = ", ".join(
-            f"{name}: {len(qs)} questions" + (f" (every {args.stride}th)" if args.stride > 1 else "")
-            for name, qs in sets.items())
-        replace_section(Path(args.doc), args.section, "\n".join([
-            f"### {model_name}", "", stamp("make bench-llm"), "",
-            (f"{asked}; both ways in one run; model {model_name} on {where}, at most {args.max_tokens} "
-             f"tokens, up to {args.articles * args.passages_per_article} passages per prompt, "
-             f"context {args.ctx}. Raw results: `{out}`."), "",
-            table(summary), "", reasons_line(summary),
-        ]))
+        write_doc(result, args.doc, args.section)
     print(f"\n{total} questions, model {model}, max {args.max_tokens} tokens, "
-          f"{args.articles * args.passages_per_article} passages; {elapsed:.0f} s; wrote {out}", file=sys.stderr)
+          f"{args.articles * args.passages_per_article} passages; {result['seconds']:.0f} s; wrote {args.out}",
+          file=sys.stderr)
     return 0
 
 
