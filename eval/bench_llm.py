@@ -290,7 +290,7 @@ def write_doc(result: dict, doc: str, section: str) -> None:
         + (f" of the file; {q['planned'] - q['asked']} not reached)" if q["asked"] < q["planned"] else ")")
         for name, q in result["questions"].items())
     replace_section(Path(doc), section, "\n".join([
-        f"### {model_name}", "", stamp("make bench-llm"), "",
+        f"### {model_name}", "", stamp(result["command"]), "",
         (f"{asked}; both ways in one run; model {model_name} on {llm['url']}, at most {llm['max_tokens']} "
          f"tokens, up to {llm['passages']} passages per prompt, context {llm['context']}. "
          f"Raw results: `{result['out']}`."), "",
