@@ -126,6 +126,9 @@ def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | N
     first: list[float] = []
     if raw is not None:
         raw.last, raw.asked = None, False
+        # each question gets the server afresh: a follow-up's rewrite that timed out
+        # (10 s cap) would otherwise have the next questions skip the LLM for 30 s
+        raw.client.failed_at = None
     if reasons is not None:
         reasons.reset()
     started = time.perf_counter()
@@ -332,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 is steadiest on a busy box)")
     parser.add_argument("--ctx", type=int, default=4096,
                         help="llama.cpp context size, and SPACEBOT_LLM_CONTEXT for the run")
+    parser.add_argument("--resume", metavar="JSON", default=None,
+                        help="keep the rows of an earlier run's results file and ask only the other questions")
     parser.add_argument("--render", metavar="JSON", default=None,
                         help="only write --doc's section from the results file of an earlier run")
     args = parser.parse_args(argv)
@@ -371,6 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("spacebot.llm").addHandler(reasons)
     logging.getLogger("spacebot.llm").setLevel(logging.INFO)
     rows: dict[str, dict[str, list[dict]]] = {name: {mode: [] for mode in MODES} for name in sets}
+    kept: set[tuple[str, str]] = set()
+    if args.resume:
+        earlier = json.loads(Path(args.resume).read_text(encoding="utf-8"))["answers"]
+        for name in sets:
+            for mode in MODES:
+                rows[name][mode] = list(earlier.get(name, {}).get(mode, []))
+            kept |= {(name, r["id"]) for r in rows[name]["llm"]}
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx, args.llm_gguf) as url:
         settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout,
@@ -391,6 +403,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, questions in sets.items():
             for q in questions:
                 done += 1
+                if (name, q.id) in kept:
+                    continue
                 for mode, service in (("extractive", extractive), ("llm", llm)):
                     rows[name][mode].append(ask(service, q, q.history, raw if mode == "llm" else None,
                                                 reasons if mode == "llm" else None))
