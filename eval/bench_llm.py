@@ -119,7 +119,8 @@ def llm_url(given: str | None, threads: int, ctx: int, gguf: str | None = None) 
         yield url
 
 
-def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | None = None) -> dict:
+def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | None = None,
+        limits=None) -> dict:
     """One timed answer: first token and total in ms, the answer and its checks."""
     from bot.core.service import LLM_FALLBACK_NOTE
 
@@ -137,7 +138,7 @@ def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | N
         if not first:
             first.append(time.perf_counter())
 
-    hits, answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
+    answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
     done = time.perf_counter()
     cited = {c.n for c in answer.citations}
     row = {
@@ -166,9 +167,9 @@ def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | N
         row["unsupported"] = None
         if row["llm_used"]:
             from bot.core.generate import drop_unsupported
-            from bot.core.service import llm_passages
+            from bot.core.llm_answerer import llm_passages
 
-            passages = llm_passages(hits, service.llm_articles, service.llm_passages_per_article)
+            passages = llm_passages(answer.hits, limits.articles, limits.per_article) if limits else []
             row["unsupported"] = not drop_unsupported(answer.text, question.question, passages)[1]
         row["llm_reply"] = reply
         row["llm_passages"] = raw.passages if reply is not None else None
@@ -347,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from bot.core.service import AnswerService
+    from bot.core.service import AnswerService, LLMLimits
     from eval.questions import load_questions
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable
@@ -387,10 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     with llm_url(args.llm_url, args.threads, args.ctx, args.llm_gguf) as url:
         settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout,
                             SPACEBOT_LLM_CONTEXT=args.ctx, **base)
-        llm = AnswerService(settings, index=index)
-        llm.llm_max_tokens = args.max_tokens
-        llm.llm_articles = args.articles
-        llm.llm_passages_per_article = args.passages_per_article
+        limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
+        llm = AnswerService(settings, index=index, llm_limits=limits)
         raw = RawReplies(llm.llm)
         llm.__dict__["llm"] = raw  # the cached property, replaced by the recording wrapper
         model = raw.model
@@ -407,7 +406,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 for mode, service in (("extractive", extractive), ("llm", llm)):
                     rows[name][mode].append(ask(service, q, q.history, raw if mode == "llm" else None,
-                                                reasons if mode == "llm" else None))
+                                                reasons if mode == "llm" else None, limits))
                 record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
                 r = rows[name]["llm"][-1]
                 print(f"[{done}/{total}] {q.id}: llm {r['total_ms'] / 1000:.1f} s"

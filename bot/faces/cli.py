@@ -62,6 +62,8 @@ def ingest(
         print_summary(console, summary)
     for error in summary.failed:
         typer.echo(f"failed: {error}", err=True)
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(1 if summary.failed else 0)
 
 
@@ -87,6 +89,25 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     for s in inventory.sources:
         table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—")
     Console().print(table)
+
+
+@app.command()
+def doctor(
+    repair: bool = typer.Option(False, "--repair", help="Rebuild the damaged parts that can be rebuilt."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check every part of the index (and the state store); exit 0 when all is well, 1 otherwise."""
+    from bot.faces.doctor_view import check_state_store
+    from ingest.doctor import check_index
+
+    settings = _settings()
+    checks = [*check_index(settings, repair=repair), check_state_store(settings.state_db)]
+    if as_json:
+        typer.echo(json.dumps([c.to_dict() for c in checks], indent=2, ensure_ascii=False))
+    else:
+        for check in checks:
+            typer.echo(f"{check.status:>8}  {check.part}: {check.detail}")
+    raise typer.Exit(0 if all(c.status == "ok" for c in checks) else 1)
 
 
 def _filters(source: Optional[str], since: Optional[str], until: Optional[str]):
@@ -154,7 +175,7 @@ def ask(
             streamed.append(piece)
             typer.echo(piece, nl=False)
 
-    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token)[1])
+    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token))
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return

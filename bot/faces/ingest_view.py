@@ -64,3 +64,5 @@ def print_summary(console, summary: IngestSummary) -> None:
     console.print(f"{summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged; "
                   f"index holds {summary.total_articles} articles in {summary.total_chunks} chunks",
                   highlight=False)
+    for repaired in summary.repaired:
+        console.print(f"repaired {repaired}", highlight=False)
