@@ -27,14 +27,27 @@ from bot.core.generate import (
     reply_problem,
     rewrite_followup,
 )
-from bot.core.prompt import EXAMPLE_ANSWER, EXAMPLE_QUESTION, estimate_tokens
 from bot.core.llm import LLMClient, LLMError
+from bot.core.prompt import EXAMPLE_ANSWER, EXAMPLE_QUESTION, estimate_tokens
 from bot.core.records import Passage
 from ingest.settings import Settings
+
 try:
-    from tests.llm_server import free_port, http_stub, llama_server, replies_by_question, silent_server
+    from tests.llm_server import (
+        free_port,
+        http_stub,
+        llama_server,
+        replies_by_question,
+        silent_server,
+    )
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from llm_server import free_port, http_stub, llama_server, replies_by_question, silent_server
+    from llm_server import (
+        free_port,
+        http_stub,
+        llama_server,
+        replies_by_question,
+        silent_server,
+    )
 
 SECRETS = ("sk-test-SECRET", "xoxb-test-SECRET", "xapp-test-SECRET", "signing-SECRET")
 

@@ -10,25 +10,44 @@ passages, a few tokens) so that the whole file runs in well under a minute.
 
 from __future__ import annotations
 
-import re
-
 import io
 import json
 import logging
+import re
 import sys
 import time
 
 import pytest
+from conftest import make_settings
 
 from bot.core.followup import contextual_query
 from bot.core.generate import REFUSAL, build_messages
-from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
-from conftest import make_settings
+from bot.core.service import (
+    LLM_FALLBACK_NOTE,
+    REFUSAL_TEXT,
+    AnswerService,
+    LLMLimits,
+    llm_passages,
+)
 
 try:
-    from tests.llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
+    from tests.llm_server import (
+        chat_replies,
+        free_port,
+        http_stub,
+        llama_server,
+        silent_server,
+        sse,
+    )
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
+    from llm_server import (
+        chat_replies,
+        free_port,
+        http_stub,
+        llama_server,
+        silent_server,
+        sse,
+    )
 
 QUESTION = "who signed the artemis accords for germany?"
 ANSWER_PIECES = ["Walther", " Pelzer", " signed", " for", " Germany", " [", "42", "]", " in", " 2023", " [1", "]."]
@@ -245,8 +264,8 @@ def test_garbage_falls_back_with_a_note(sample_service, tmp_path, caplog, reply)
 
 
 def test_chat_streams_the_answer_then_prints_sources(sample_service, tmp_path, monkeypatch, capsys):
-    from bot.faces.chat import run_chat
     from bot.core.records import Filters
+    from bot.faces.chat import run_chat
 
     replies = chat_replies(ANSWER_PIECES, rewrite="Who signed for India?")
     with http_stub(replies) as stub:
