@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from bot.faces.slack import guards
 from bot.faces.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
@@ -167,6 +168,8 @@ def build_app(
         process_before_response=True,
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spacebot-slack"),
     )
+
+    guards.install(app)  # malformed events acked and dropped; unexpected errors: one line, a request id
 
     # -- duplicates --------------------------------------------------------
     def drop_duplicates(req, body, next):  # noqa: A002 (Bolt injects `next` by name)
