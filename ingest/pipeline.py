@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ingest.article import Article, InputError
+from ingest.interrupts import atomic
 from ingest.settings import Settings
 
 BATCH_CHUNKS = 512  # chunks per embed + upsert round (whole articles only)
@@ -90,7 +91,7 @@ def chunking_salt(settings: Settings) -> str:
     return f"{MODEL_SHA256[:12]}:{settings.chunk_size}:{settings.chunk_overlap}:v1"
 
 
-def _write_batch(store, embedder, batch: list[tuple[Article, str, list]], states) -> int:
+def _write_batch(store, embedder, batch: list[tuple[Article, str, list]], states, progress) -> int:
     ids, texts, docs, metas, stale = [], [], [], [], []
     for article, article_hash, chunks in batch:
         for chunk in chunks:
@@ -104,11 +105,13 @@ def _write_batch(store, embedder, batch: list[tuple[Article, str, list]], states
     if not ids:
         return 0
     vectors = embedder.get().encode(texts)
-    for start in range(0, len(ids), store.max_batch):
-        end = start + store.max_batch
-        store.upsert(ids[start:end], vectors[start:end], docs[start:end], metas[start:end])
-    if stale:
-        store.delete_ids(stale)
+    with atomic():  # Ctrl-C waits for the batch to be written: never half an article
+        for start in range(0, len(ids), store.max_batch):
+            end = start + store.max_batch
+            store.upsert(ids[start:end], vectors[start:end], docs[start:end], metas[start:end])
+        if stale:
+            store.delete_ids(stale)
+        progress.embedded(len(batch), len(ids))  # counted before a held Ctrl-C lands
     return len(ids)
 
 
@@ -195,9 +198,7 @@ def _embed_and_write(pending, settings, store, embedder, states, summary, progre
     chunked = [(article, article_hash, chunker.chunk(article)) for article, article_hash in pending]
     progress.start_embedding(len(chunked), sum(len(c) for _, _, c in chunked))
     for batch in _batches(chunked):
-        written = _write_batch(store, embedder, batch, states)
-        summary.chunks += written
-        progress.embedded(len(batch), written)
+        summary.chunks += _write_batch(store, embedder, batch, states, progress)
 
 
 def _prune(store, states, seen, inputs, failed) -> int:
