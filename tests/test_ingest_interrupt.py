@@ -1,5 +1,5 @@
-"""Stopping and doubling `spacebot ingest`: SIGINT/SIGTERM mid-run and two ingests of one index,
-with real subprocesses on a real index."""
+"""Stopping and doubling `spacebot ingest` (SIGINT/SIGTERM mid-run, two ingests of one index) and
+a data dir that cannot be written, with real subprocesses on a real index."""
 
 from __future__ import annotations
 
@@ -142,3 +142,25 @@ def test_ingest_into_an_unwritable_data_dir_names_the_path(tmp_path):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(blocker) in lines[0], result.stderr
+
+
+def test_ask_on_a_read_only_data_dir_names_the_path_that_needs_write_access(tmp_path, sample_settings):
+    """The sample index mounted read-only (a private mount namespace: nothing outside sees it)."""
+    if not shutil.which("unshare"):
+        pytest.skip("needs unshare(1)")
+    mounted = tmp_path / "ro"
+    mounted.mkdir()
+    script = (f'mount --bind -o ro "{sample_settings.data_dir}" "{mounted}" || exit 99; '
+              f'exec "$@"')
+    result = subprocess.run(check=False, args=["unshare", "-rm", "sh", "-c", script, "sh", *SPACEBOT, "ask",
+                                               "who signed the artemis accords for india?"],
+                            env=_env(mounted), capture_output=True, text=True, timeout=120)
+    if result.returncode == 99 or "unshare failed" in result.stderr:
+        pytest.skip(f"cannot make a read-only mount here: {result.stderr.strip()[:200]}")
+    lines = result.stderr.strip().splitlines()
+    if result.returncode == 0:  # answering needed no writes: fine too
+        assert "[1]" in result.stdout
+        return
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0] == (f"error: {mounted / 'chroma' / 'chroma.sqlite3'} needs write access: the embedded "
+                        "Chroma opens it for writing even to answer questions")
