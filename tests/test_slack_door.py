@@ -67,7 +67,7 @@ def malformed_bodies() -> list[tuple[str, str, str, int]]:
     """(name, body, content type, expected status)."""
     env = good_mention()
     event = env["event"]
-    click = {"type": "block_actions", "user": "U0NOTANOBJECT", "actions": [{"action_id": "feedback_up"}]}
+    click = {"type": "block_actions", "user": {"id": ASKER}, "actions": [{"action_id": "feedback_up", "value": 5}]}
     return [
         ("truncated JSON", json.dumps(env)[:60], "application/json", 400),
         ("a JSON array", json.dumps([env]), "application/json", 400),
@@ -78,12 +78,14 @@ def malformed_bodies() -> list[tuple[str, str, str, int]]:
         ("authorizations of numbers", json.dumps({**env, "authorizations": [1]}), "application/json", 400),
         ("form payload not JSON", "payload=%7Bnot-json", "application/x-www-form-urlencoded", 400),
         ("form payload an array", urlencode({"payload": "[1]"}), "application/x-www-form-urlencoded", 400),
+        ("click with user a string", urlencode({"payload": json.dumps({**click, "user": "U0NOTANOBJECT"})}),
+         "application/x-www-form-urlencoded", 400),
         # envelopes Slack could send, whose event lacks what we need: acked (no retries), dropped
         ("mention without channel", json.dumps({**env, "event": _without(event, "channel")}),
          "application/json", 200),
         ("mention without ts", json.dumps({**env, "event": _without(event, "ts")}), "application/json", 200),
         ("mention text a number", json.dumps({**env, "event": {**event, "text": 5}}), "application/json", 200),
-        ("click with user a string", urlencode({"payload": json.dumps(click)}),
+        ("click with a value not a string", urlencode({"payload": json.dumps(click)}),
          "application/x-www-form-urlencoded", 200),
     ]
 
