@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=_env("CHROMA_PORT"))
     chroma_ssl: bool = Field(False, validation_alias=_env("CHROMA_SSL"))
+    # PostgreSQL for conversations, feedback and Slack event ids (shared by replicas);
+    # unset: the SQLite file `state_db`. A secret: the URL may carry a password.
+    database_url: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_DATABASE_URL"))
 
     # --- ingestion ---------------------------------------------------------
     chunk_size: int = Field(128, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
@@ -74,6 +77,13 @@ class Settings(BaseSettings):
     def state_db(self) -> Path:
         """SQLite file for conversations, feedback and Slack event de-duplication."""
         return self.data_dir / "state.sqlite3"
+
+    @property
+    def state_url(self) -> str:
+        """Where conversations, feedback and event ids live: `SPACEBOT_DATABASE_URL` when set,
+        else the path of `state_db`. May hold a password: hand it to `bot.state`, never print it."""
+        url = self.database_url.get_secret_value().strip() if self.database_url else ""
+        return url or str(self.state_db)
 
     @property
     def index_location(self) -> str:

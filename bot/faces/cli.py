@@ -200,7 +200,7 @@ def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON."
     """List the 👍/👎 feedback recorded from Slack."""
     from bot.state.feedback import FeedbackStore
 
-    store = FeedbackStore(_settings().state_db)
+    store = FeedbackStore(_settings().state_url)
     records = store.list()
     if as_json:
         from dataclasses import asdict

@@ -137,7 +137,7 @@ def build_app(
     `client` defaults to `make_client(settings)`; a given client gets 429 retries
     attached. `token_verification_enabled=False` skips the `auth.test` call at
     build time (it then happens on the first request). `feedback` and `seen`
-    default to stores in `settings.state_db`. With `drop_retries`, a request
+    default to stores in `settings.state_url`. With `drop_retries`, a request
     carrying `X-Slack-Retry-Num` is acked and dropped even if its `event_id` is new.
     """
     from concurrent.futures import ThreadPoolExecutor
@@ -156,8 +156,8 @@ def build_app(
     if client.token is None:
         client.token = token
     _quiet_bolt_bodies()
-    feedback = feedback or FeedbackStore(settings.state_db)
-    seen = seen or SeenEvents(settings.state_db)
+    feedback = feedback or FeedbackStore(settings.state_url)
+    seen = seen or SeenEvents(settings.state_url)
 
     app = App(
         name="spacebot",
