@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_LLM_API_KEY"))
     llm_timeout: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_LLM_TIMEOUT"))
 
+    # --- HTTP API (`spacebot serve`) ---------------------------------------
+    api_token: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKEN"))
+    api_max_body_kb: int = Field(64, ge=1, validation_alias=_env("SPACEBOT_API_MAX_BODY_KB"))
+    cors_origins: str | None = Field(None, validation_alias=_env("SPACEBOT_CORS_ORIGINS"))
+    index_poll_seconds: float = Field(10.0, ge=0, validation_alias=_env("SPACEBOT_INDEX_POLL_SECONDS"))
+
     # --- Slack -------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
@@ -92,6 +98,11 @@ class Settings(BaseSettings):
             scheme = "https" if self.chroma_ssl else "http"
             return f"chroma server {scheme}://{self.chroma_host}:{self.chroma_port}"
         return f"embedded chroma at {self.chroma_dir.resolve()}"
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        """`SPACEBOT_CORS_ORIGINS` split on commas (empty: CORS stays off)."""
+        return [o.strip() for o in (self.cors_origins or "").split(",") if o.strip()]
 
     @property
     def llm_enabled(self) -> bool:
