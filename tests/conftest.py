@@ -68,8 +68,8 @@ def sample_service(sample_settings):
 class ChromaServer:
     """A real `chroma run` server on a free loopback port."""
 
-    def __init__(self, path: Path):
-        self.port = free_port()
+    def __init__(self, path: Path, port: int | None = None):
+        self.port = port or free_port()
         chroma = Path(sys.executable).with_name("chroma")
         self.proc = subprocess.Popen(
             [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
