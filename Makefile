@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 DEV    ?= ../shared/eval/dev.jsonl
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo test test-fast bench bench-ingest bench-defaults bench-llm clean
+.PHONY: install demo test test-fast bench bench-ingest bench-defaults bench-llm cluster-demo clean
 
 install: $(STAMP)
 
@@ -44,6 +44,10 @@ bench-defaults: install
 
 bench-llm: install
 	$(BIN)/python -m eval.bench_llm --data-dir .bench/index --questions $(DEV)
+
+# PostgreSQL + a Chroma server + two `spacebot serve` replicas on loopback; ask through each; stop all.
+cluster-demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m deploy.cluster_demo
 
 clean:
 	rm -rf data .bench .pytest_cache
