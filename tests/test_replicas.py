@@ -48,6 +48,14 @@ pytestmark = pytest.mark.slow
 
 QUESTION = "who signed the artemis accords for germany?"
 READY_WAIT = 60  # seconds a restarted Chroma server may take before /readyz must say 200
+POLL = 1  # SPACEBOT_INDEX_POLL_SECONDS of the test replicas
+FOLLOW_WAIT = 30  # the issue's promise: an article ingested on A is answered by B within 30 s
+ARTICLE = """<html><head><title>Freedonia signs the Zorblax Accord</title></head><body><article>
+<h1>Freedonia signs the Zorblax Accord</h1>
+<p>Freedonia signed the Zorblax Accord on 3 March 2031, pledging to share lunar dust samples.
+The accord was signed for Freedonia by Rufus T. Firefly, its minister for space.</p>
+<p>The Zorblax Accord commits signatories to publish every lunar sample catalogue.</p>
+</article></body></html>"""
 
 
 @pytest.fixture()
@@ -61,7 +69,7 @@ def cluster(sample_settings, postgres_server, tmp_path, fake):
         data = tmp_path / name
         shutil.copytree(sample_settings.onnx_dir, data / "model")  # the query model; BM25 comes from the server
         settings = make_settings(data, CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma.port,
-                                 SPACEBOT_DATABASE_URL=database, SPACEBOT_INDEX_POLL_SECONDS=0,
+                                 SPACEBOT_DATABASE_URL=database, SPACEBOT_INDEX_POLL_SECONDS=POLL,
                                  SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url)
         apps.append(create_app(settings))
     try:
@@ -124,3 +132,24 @@ def test_the_same_slack_event_posted_to_both_replicas_is_answered_once(cluster, 
                   >= {ts, *fences}, timeout=120)
     replies = [c for c in fake.calls("chat.postMessage") if c.params.get("thread_ts") == ts]
     assert len(replies) == 1 and "Walther Pelzer" in json.dumps(replies[0].params)
+
+
+def test_an_article_ingested_through_one_replica_is_answered_by_the_other(cluster):
+    from web_fixture import Site
+
+    _, (a, b) = cluster
+    question = "who signed the zorblax accord for freedonia?"
+    assert "Firefly" not in httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).text
+    site = Site()
+    try:
+        url = site.add("/zorblax.html", ARTICLE)
+        summary = httpx.post(a + "/v1/ingest", json={"urls": [url]}, timeout=300).json()
+    finally:
+        site.close()
+    assert summary["new"] == 1 and summary["failed"] == []
+    deadline = time.monotonic() + FOLLOW_WAIT
+    while "Firefly" not in (answer := httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).json())[
+            "answer"]:
+        assert time.monotonic() < deadline, f"replica B never answered from the new article: {answer}"
+        time.sleep(POLL)
+    assert "Rufus T. Firefly" in answer["answer"] and answer["citations"][0]["url"] == url
