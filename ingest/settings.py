@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     chroma_host: str | None = Field(None, validation_alias=_env("CHROMA_HOST"))
     chroma_port: int = Field(8000, validation_alias=_env("CHROMA_PORT"))
     chroma_ssl: bool = Field(False, validation_alias=_env("CHROMA_SSL"))
+    # PostgreSQL for conversations, feedback and Slack event ids (shared by replicas);
+    # unset: the SQLite file `state_db`. A secret: the URL may carry a password.
+    database_url: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_DATABASE_URL"))
 
     # --- ingestion ---------------------------------------------------------
     chunk_size: int = Field(128, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
@@ -51,6 +54,12 @@ class Settings(BaseSettings):
     # The model's context window in tokens (prompt + answer). 4096: a common load size for
     # local servers, and what `make bench-llm` starts llama.cpp with; set it to the server's.
     llm_context: int = Field(4096, ge=512, validation_alias=_env("SPACEBOT_LLM_CONTEXT"))
+
+    # --- HTTP API (`spacebot serve`) ---------------------------------------
+    api_token: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKEN"))
+    api_max_body_kb: int = Field(64, ge=1, validation_alias=_env("SPACEBOT_API_MAX_BODY_KB"))
+    cors_origins: str | None = Field(None, validation_alias=_env("SPACEBOT_CORS_ORIGINS"))
+    index_poll_seconds: float = Field(10.0, ge=0, validation_alias=_env("SPACEBOT_INDEX_POLL_SECONDS"))
 
     # --- Slack -------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
@@ -81,6 +90,13 @@ class Settings(BaseSettings):
         return self.data_dir / "state.sqlite3"
 
     @property
+    def state_url(self) -> str:
+        """Where conversations, feedback and event ids live: `SPACEBOT_DATABASE_URL` when set,
+        else the path of `state_db`. May hold a password: hand it to `bot.state`, never print it."""
+        url = self.database_url.get_secret_value().strip() if self.database_url else ""
+        return url or str(self.state_db)
+
+    @property
     def index_location(self) -> str:
         """Human-readable location of the vector store."""
         if self.chroma_host:
@@ -94,6 +110,9 @@ class Settings(BaseSettings):
         from ingest.models import embedding_model
 
         return embedding_model(self.embed_model)
+    def cors_origin_list(self) -> list[str]:
+        """`SPACEBOT_CORS_ORIGINS` split on commas (empty: CORS stays off)."""
+        return [o.strip() for o in (self.cors_origins or "").split(",") if o.strip()]
 
     @property
     def llm_enabled(self) -> bool:

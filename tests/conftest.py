@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -76,8 +77,8 @@ def sample_service(sample_settings):
 class ChromaServer:
     """A real `chroma run` server on a free loopback port."""
 
-    def __init__(self, path: Path):
-        self.port = free_port()
+    def __init__(self, path: Path, port: int | None = None):
+        self.port = port or free_port()
         chroma = Path(sys.executable).with_name("chroma")
         self.proc = subprocess.Popen(
             [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
@@ -108,3 +109,44 @@ def chroma_server(tmp_path):
     server = ChromaServer(tmp_path / "chroma-server")
     yield server
     server.stop()
+
+
+class FakeClock:
+    """A clock for the state stores that moves only when a test says so."""
+
+    def __init__(self, now: float = 1_700_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A real PostgreSQL 15 server for the session (initdb + pg_ctl in a temp folder, loopback).
+
+    Skipped only outside CI when the server binaries are not installed; in CI
+    (`CI` set, as `.ci/run` does) their absence fails the tests.
+    """
+    from pg_server import PostgresServer, postgres_bin_dir
+
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are missing; .ci/run installs them")
+        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are not installed: apt-get install postgresql")
+    server = PostgresServer(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def state_target(request, tmp_path):
+    """A fresh, empty state database on each backend: a SQLite path, or a new PostgreSQL database URL."""
+    if request.param == "sqlite":
+        return tmp_path / "state.sqlite3"
+    server = request.getfixturevalue("postgres_server")
+    return server.fresh_schema(f"t_{uuid.uuid4().hex[:12]}")

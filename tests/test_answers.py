@@ -6,14 +6,13 @@ Every test here shares the session index (`sample_settings`) and service (`sampl
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import make_settings
+from conftest import FakeClock, make_settings
 
 from bot.core.records import Filters
 from bot.core.service import REFUSAL_TEXT, AnswerService, QuestionError
@@ -244,41 +243,21 @@ def test_conversation_persists_across_service_instances(tmp_path, shared_index, 
 
 
 def test_expired_conversation_is_forgotten(tmp_path, shared_index, sample_service, questions):
+    from bot.state.conversations import ConversationStore
+
     q = questions["s-011"]
-    settings = make_settings(tmp_path, conversation_ttl_days=0.1 / 86400)  # 0.1 s
+    settings = make_settings(tmp_path, conversation_ttl_days=1)
+    clock = FakeClock()
     conversation = f"test:{uuid.uuid4().hex}"
-    AnswerService(settings, index=shared_index).ask(q.history[0], conversation_id=conversation)
-    time.sleep(0.3)
+    first = AnswerService(settings, index=shared_index)
+    first.conversations = ConversationStore(settings.state_url, 1, clock=clock)
+    first.ask(q.history[0], conversation_id=conversation)
+    clock.advance(1.1 * 86400)  # a day and a bit later
     later = AnswerService(settings, index=shared_index)
+    later.conversations = ConversationStore(settings.state_url, 1, clock=clock)
     assert later.conversations.history(conversation) == []
     answer = later.ask(q.question, conversation_id=conversation)
     assert answer.text == sample_service.answer(q.question).text  # answered as a fresh question
-
-
-def test_conversation_store_expiry_on_reopen(tmp_path):
-    from bot.state.conversations import ConversationStore
-
-    path = tmp_path / "state.sqlite3"
-    store = ConversationStore(path, ttl_days=0.1 / 86400)
-    store.append("old", "q1", "a1", ["x"], False)
-    time.sleep(0.3)
-    reopened = ConversationStore(path, ttl_days=0.1 / 86400)
-    reopened.append("new", "q2", "a2", ["y"], False)
-    assert reopened.history("old") == []
-    assert [t.question for t in reopened.history("new")] == ["q2"]
-    # A long TTL keeps it.
-    keep = ConversationStore(tmp_path / "keep.sqlite3", ttl_days=30)
-    keep.append("c", "q", "a", [], True)
-    assert ConversationStore(tmp_path / "keep.sqlite3", ttl_days=30).history("c")[0].refused is True
-
-
-def test_conversation_expires_in_a_long_running_store(tmp_path):
-    from bot.state.conversations import ConversationStore
-
-    store = ConversationStore(tmp_path / "state.sqlite3", ttl_days=0.1 / 86400)
-    store.append("c", "q1", "a1", ["x"], False)
-    time.sleep(0.3)
-    assert store.history("c") == []
 
 
 # -- bad questions ----------------------------------------------------------------------------

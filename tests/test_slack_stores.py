@@ -1,9 +1,6 @@
-"""FeedbackStore, the seen-event store and the app's small helpers (no network)."""
+"""The Slack app's small helpers (no network); its stores are tested in test_state.py."""
 
 from __future__ import annotations
-
-import threading
-import time
 
 import pytest
 from conftest import make_settings
@@ -11,42 +8,6 @@ from conftest import make_settings
 from bot.faces.slack.app import conversation_id
 from bot.faces.slack.client import api_base_url
 from bot.faces.slack.serve import run
-from bot.state.event_ids import SeenEvents
-from bot.state.feedback import FeedbackStore
-
-
-def test_feedback_store_round_trip(tmp_path):
-    store = FeedbackStore(tmp_path / "sub" / "state.sqlite3")
-    key = store.remember("Q?", "A [1].", ["a1", "a2"], channel="C1", conversation_id="slack:C1:1.2")
-    assert len(key) == 12
-    stored = store.lookup(key)
-    assert (stored.question, stored.answer, stored.article_ids, stored.refused) == ("Q?", "A [1].", ["a1", "a2"], False)
-    assert store.lookup("nope") is None
-    store.record("Q?", "A [1].", ["a1", "a2"], 1, "U1", "C1", "1.2", key=key)
-    store.record("Q?", "A [1].", ["a1", "a2"], -1, "U2", "C1", "1.2", key=key)
-    votes = FeedbackStore(tmp_path / "sub" / "state.sqlite3").list()
-    assert [(v.vote, v.user, v.key) for v in votes] == [(1, "U1", key), (-1, "U2", key)]
-    assert votes[0].article_ids == ["a1", "a2"] and votes[0].created_at > 0
-    assert [v.user for v in store.list(limit=1)] == ["U2"]
-    with pytest.raises(ValueError):
-        store.record("Q", "A", [], 0)
-
-
-def test_seen_events_are_atomic_across_threads_and_expire(tmp_path):
-    seen = SeenEvents(tmp_path / "state.sqlite3")
-    firsts = []
-    threads = [threading.Thread(target=lambda: firsts.append(seen.first_time("Ev1"))) for _ in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(firsts) == [False] * 9 + [True]
-    assert "Ev1" in seen and "Ev2" not in seen
-    short = SeenEvents(tmp_path / "state.sqlite3", ttl_seconds=0.05)
-    time.sleep(0.1)
-    assert "Ev1" not in short  # expired
-    assert short.first_time("Ev3") is True  # the insert also purged the old ids
-    assert short.first_time("Ev1") is True
 
 
 def test_helpers():

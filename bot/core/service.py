@@ -68,7 +68,7 @@ class AnswerService:
     def conversations(self):
         from bot.state.conversations import ConversationStore
 
-        return ConversationStore(self.settings.state_db, self.settings.conversation_ttl_days)
+        return ConversationStore(self.settings.state_url, self.settings.conversation_ttl_days)
 
     @cached_property
     def llm(self):

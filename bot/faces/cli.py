@@ -123,7 +123,7 @@ def doctor(
     from ingest.doctor import check_index
 
     settings = _settings()
-    checks = [*check_index(settings, repair=repair), check_state_store(settings.state_db)]
+    checks = [*check_index(settings, repair=repair), check_state_store(settings)]
     if as_json:
         typer.echo(json.dumps([c.to_dict() for c in checks], indent=2, ensure_ascii=False))
     else:
@@ -256,11 +256,29 @@ def slack(
 
 
 @app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: every interface)."),
+    port: int = typer.Option(8080, "--port", help="TCP port."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes sharing the port."),
+) -> None:
+    """Serve the HTTP API (POST /v1/ask, /v1/sources, /v1/ingest, /healthz, /readyz, /metrics; docs at /docs)."""
+    import logging
+
+    from bot.faces.api.serve import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        run(_settings(), host=host, port=port, workers=workers)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+
+
+@app.command()
 def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the 👍/👎 feedback recorded from Slack."""
     from bot.state.feedback import FeedbackStore
 
-    store = FeedbackStore(_settings().state_db)
+    store = FeedbackStore(_settings().state_url)
     records = store.list()
     if as_json:
         from dataclasses import asdict

@@ -1,15 +1,19 @@
-"""Conversations kept in SQLite by id (a chat session, a Slack thread); old ones expire."""
+"""Conversations by id (a chat session, a Slack thread), in the state database; old ones expire.
+
+History is read from the database on every turn, so a conversation continues
+on whichever process (or replica) gets its next question.
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-EXPIRE_EVERY = 200  # turns appended between sweeps of expired conversations
+from bot.state.db import Clock, Database, as_database
+
+EXPIRE_EVERY = 200  # turns appended (by this process) between sweeps of expired conversations
+SECONDS_PER_DAY = 86400
 
 
 @dataclass
@@ -21,48 +25,60 @@ class Turn:
 
 
 class ConversationStore:
-    """Turns of each conversation, oldest first. Safe to share between threads."""
+    """Turns of each conversation, oldest first. Safe to share between threads.
 
-    def __init__(self, path: Path, ttl_days: float = 30.0):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.ttl_seconds = ttl_days * 86400
-        self._lock = threading.Lock()
+    `db`: a `Database`, a SQLite path or a database URL. A conversation whose last
+    turn is older than `ttl_days` (by `clock`) is forgotten.
+    """
+
+    def __init__(self, db: Database | str | Path, ttl_days: float = 30.0, *, clock: Clock | None = None):
+        self.db = as_database(db, clock)
+        self.ttl_seconds = ttl_days * SECONDS_PER_DAY
         self._appended = 0
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS turns (conversation TEXT NOT NULL, at REAL NOT NULL,"
-            " question TEXT NOT NULL, answer TEXT NOT NULL, article_ids TEXT NOT NULL, refused INTEGER NOT NULL)")
-        self._db.execute("CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns (conversation, at)")
         self.expire()
 
     def expire(self) -> int:
         """Forget conversations whose last turn is older than the TTL; returns turns removed."""
-        cutoff = time.time() - self.ttl_seconds
-        with self._lock, self._db:
-            cursor = self._db.execute(
-                "DELETE FROM turns WHERE conversation IN (SELECT conversation FROM turns"
-                " GROUP BY conversation HAVING MAX(at) < ?)", (cutoff,))
-        return cursor.rowcount
+        from sqlalchemy import delete, func, select
+
+        from bot.state.schema import turns
+
+        stale = (select(turns.c.conversation).group_by(turns.c.conversation)
+                 .having(func.max(turns.c.at) < self._cutoff()))
+        with self.db.begin() as connection:
+            return connection.execute(delete(turns).where(turns.c.conversation.in_(stale))).rowcount
 
     def history(self, conversation: str, limit: int = 6) -> list[Turn]:
         """The last `limit` turns, oldest first."""
-        cutoff = time.time() - self.ttl_seconds  # a long-running bot must not revive old threads
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT question, answer, article_ids, refused FROM turns WHERE conversation = ? AND at >= ?"
-                " ORDER BY at DESC, rowid DESC LIMIT ?", (conversation, cutoff, limit)).fetchall()
+        from sqlalchemy import select
+
+        from bot.state.schema import turns
+
+        query = (select(turns.c.question, turns.c.answer, turns.c.article_ids, turns.c.refused)
+                 .where(turns.c.conversation == conversation,
+                        turns.c.at >= self._cutoff())  # a long-running bot must not revive old threads
+                 .order_by(turns.c.at.desc(), turns.c.id.desc()).limit(limit))
+        with self.db.begin() as connection:
+            rows = connection.execute(query).all()
         return [Turn(q, a, json.loads(ids), bool(r)) for q, a, ids, r in reversed(rows)]
 
     def append(self, conversation: str, question: str, answer: str, article_ids: list[str],
                refused: bool) -> None:
-        with self._lock, self._db:
-            self._db.execute("INSERT INTO turns VALUES (?, ?, ?, ?, ?, ?)",
-                             (conversation, time.time(), question, answer, json.dumps(article_ids),
-                              int(refused)))
+        """Add one turn at the clock's now."""
+        from sqlalchemy import insert
+
+        from bot.state.schema import turns
+
+        with self.db.begin() as connection:
+            connection.execute(insert(turns).values(
+                conversation=conversation, at=self.db.clock(), question=question, answer=answer,
+                article_ids=json.dumps(article_ids), refused=int(refused)))
         self._appended += 1
         if self._appended % EXPIRE_EVERY == 0:
             self.expire()
 
     def close(self) -> None:
-        self._db.close()
+        """Nothing to do: connections belong to the shared engine (kept for callers that close)."""
+
+    def _cutoff(self) -> float:
+        return self.db.clock() - self.ttl_seconds

@@ -1,63 +1,54 @@
-"""Remember which Slack `event_id`s were handled, in SQLite, so none is answered twice.
+"""Remember which Slack `event_id`s were handled, in the state database, so none is answered twice.
 
-Slack re-sends an event it thinks was not delivered; ids are kept for
-`ttl_seconds` (Slack retries within minutes) and older ones are expired.
+"First time" is one INSERT on the event id's primary key: of two deliveries
+of the same event (to one process or to two replicas sharing PostgreSQL)
+exactly one inserts the row. Slack re-sends an event within minutes; ids are
+kept for `ttl_seconds` and an expired id counts as new again.
 """
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-import time
 from pathlib import Path
 
-DEFAULT_TTL = 24 * 3600.0
+from bot.state.db import Clock, Database, as_database
+
+DEFAULT_TTL = 24 * 3600.0  # a day: far longer than Slack's retry window (about 5 minutes)
+SWEEP_EVERY = 60.0  # seconds between deletions of expired ids by one process
 
 
 class SeenEvents:
-    """A persistent set of event ids with timestamps."""
+    """A persistent set of event ids with the time each was first seen."""
 
-    def __init__(self, db_path: str | Path, ttl_seconds: float = DEFAULT_TTL) -> None:
-        self.db_path = Path(db_path)
+    def __init__(self, db: Database | str | Path, ttl_seconds: float = DEFAULT_TTL, *,
+                 clock: Clock | None = None) -> None:
+        self.db = as_database(db, clock)
         self.ttl = float(ttl_seconds)
-        self._lock = threading.Lock()
-        self._last_expiry = 0.0
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS slack_seen_events ("
-                " event_id TEXT PRIMARY KEY, seen_at REAL NOT NULL)"
-            )
-            con.execute(
-                "CREATE INDEX IF NOT EXISTS slack_seen_events_at ON slack_seen_events (seen_at)"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
+        self._last_sweep = float("-inf")
 
     def first_time(self, event_id: str) -> bool:
-        """Record `event_id`; True when it had not been seen (atomically, across threads)."""
-        now = time.time()
-        con = self._connect()
-        try:
-            if now - self._last_expiry > 60:
-                with self._lock:
-                    self._last_expiry = now
-                con.execute("DELETE FROM slack_seen_events WHERE seen_at < ?", (now - self.ttl,))
-            cur = con.execute(
-                "INSERT OR IGNORE INTO slack_seen_events (event_id, seen_at) VALUES (?, ?)",
-                (event_id, now),
-            )
-            return cur.rowcount == 1
-        finally:
-            con.close()
+        """Record `event_id`; True when it had not been seen (atomically, across threads,
+        processes and replicas)."""
+        from sqlalchemy import delete
+
+        from bot.state.schema import slack_seen_events as seen
+
+        now = self.db.clock()
+        cutoff = now - self.ttl
+        insert = self.db.insert(seen).values(event_id=event_id, seen_at=now)
+        # An id seen before the cutoff is taken over (counts as new); a live one stays untouched.
+        insert = insert.on_conflict_do_update(index_elements=[seen.c.event_id], set_={"seen_at": now},
+                                              where=seen.c.seen_at < cutoff).returning(seen.c.event_id)
+        with self.db.begin() as connection:
+            if now - self._last_sweep > SWEEP_EVERY:
+                self._last_sweep = now
+                connection.execute(delete(seen).where(seen.c.seen_at < cutoff))
+            return connection.execute(insert).first() is not None  # a row back: inserted or taken over
 
     def __contains__(self, event_id: str) -> bool:
-        con = self._connect()
-        try:
-            row = con.execute(
-                "SELECT seen_at FROM slack_seen_events WHERE event_id = ?", (event_id,)
-            ).fetchone()
-        finally:
-            con.close()
-        return row is not None and row[0] >= time.time() - self.ttl
+        from sqlalchemy import select
+
+        from bot.state.schema import slack_seen_events as seen
+
+        with self.db.begin() as connection:
+            seen_at = connection.execute(select(seen.c.seen_at).where(seen.c.event_id == event_id)).scalar()
+        return seen_at is not None and seen_at >= self.db.clock() - self.ttl

@@ -1,45 +1,21 @@
-"""Answers shown to users and the 👍/👎 votes they cast, in stdlib SQLite.
+"""Answers shown to users and the 👍/👎 votes they cast, in the state database.
 
 `FeedbackStore.remember` stores a posted answer under a short key (the value
 of its feedback buttons); `record` stores a vote; `list` reads votes back.
-Each call opens its own connection, so threads can share one store.
+Every call is its own transaction, so threads (and replicas) can share one store.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-import sqlite3
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback_answers (
-    key TEXT PRIMARY KEY,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    article_ids TEXT NOT NULL,      -- JSON list of cited article ids
-    refused INTEGER NOT NULL DEFAULT 0,
-    channel TEXT,
-    conversation_id TEXT,
-    created_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS feedback_votes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    article_ids TEXT NOT NULL,
-    vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
-    user TEXT,
-    channel TEXT,
-    ts TEXT,
-    created_at REAL NOT NULL
-);
-"""
+from bot.state.db import Clock, Database, as_database
+
+KEY_BYTES = 6  # 12 hex characters: fits a Slack button value, and collisions are negligible
 
 
 @dataclass
@@ -73,22 +49,10 @@ class StoredAnswer:
 
 
 class FeedbackStore:
-    """Votes and the answers they are about, in the SQLite file `db_path`."""
+    """Votes and the answers they are about. `db`: a `Database`, a SQLite path or a database URL."""
 
-    def __init__(self, db_path: str | Path) -> None:
-        self.db_path = Path(db_path)
-        self.db_path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as con:
-            con.executescript(_SCHEMA)
-
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.db_path, timeout=30)
-        try:
-            with con:  # commit or roll back
-                yield con
-        finally:
-            con.close()
+    def __init__(self, db: Database | str | Path, *, clock: Clock | None = None) -> None:
+        self.db = as_database(db, clock)
 
     def remember(
         self,
@@ -101,23 +65,28 @@ class FeedbackStore:
         conversation_id: str | None = None,
     ) -> str:
         """Store a posted answer; returns its short key (12 hex chars)."""
-        key = secrets.token_hex(6)
-        with self._connect() as con:
-            con.execute(
-                "INSERT INTO feedback_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, question, answer, json.dumps(list(article_ids)), int(refused),
-                 channel, conversation_id, time.time()),
-            )
+        from sqlalchemy import insert
+
+        from bot.state.schema import feedback_answers
+
+        key = secrets.token_hex(KEY_BYTES)
+        with self.db.begin() as connection:
+            connection.execute(insert(feedback_answers).values(
+                key=key, question=question, answer=answer, article_ids=json.dumps(list(article_ids)),
+                refused=int(refused), channel=channel, conversation_id=conversation_id,
+                created_at=self.db.clock()))
         return key
 
     def lookup(self, key: str) -> StoredAnswer | None:
         """The answer stored under `key`, or None."""
-        with self._connect() as con:
-            row = con.execute(
-                "SELECT key, question, answer, article_ids, refused, channel, conversation_id,"
-                " created_at FROM feedback_answers WHERE key = ?",
-                (key,),
-            ).fetchone()
+        from sqlalchemy import select
+
+        from bot.state.schema import feedback_answers as t
+
+        with self.db.begin() as connection:
+            row = connection.execute(select(
+                t.c.key, t.c.question, t.c.answer, t.c.article_ids, t.c.refused, t.c.channel,
+                t.c.conversation_id, t.c.created_at).where(t.c.key == key)).first()
         if row is None:
             return None
         return StoredAnswer(row[0], row[1], row[2], json.loads(row[3]), bool(row[4]), row[5], row[6], row[7])
@@ -135,31 +104,34 @@ class FeedbackStore:
         key: str | None = None,
     ) -> int:
         """Store one vote (+1 or -1); returns its row id."""
+        from sqlalchemy import insert
+
+        from bot.state.schema import feedback_votes
+
         if vote not in (1, -1):
             raise ValueError("vote must be +1 or -1")
-        with self._connect() as con:
-            cur = con.execute(
-                "INSERT INTO feedback_votes (key, question, answer, article_ids, vote, user, channel,"
-                " ts, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, question, answer, json.dumps(list(article_ids)), vote, user, channel, ts,
-                 time.time()),
-            )
-            return int(cur.lastrowid)
+        with self.db.begin() as connection:
+            result = connection.execute(insert(feedback_votes).values(
+                key=key, question=question, answer=answer, article_ids=json.dumps(list(article_ids)),
+                vote=vote, user=user, channel=channel, ts=ts, created_at=self.db.clock()))
+            return int(result.inserted_primary_key[0])
 
     def list(self, limit: int | None = None) -> list[Feedback]:
         """Votes, oldest first (the last `limit` when given)."""
-        sql = (
-            "SELECT id, key, question, answer, article_ids, vote, user, channel, ts, created_at"
-            " FROM feedback_votes ORDER BY id"
-        )
-        with self._connect() as con:
-            rows = con.execute(sql).fetchall()
+        from sqlalchemy import select
+
+        from bot.state.schema import feedback_votes as t
+
+        if limit is not None and limit <= 0:
+            return []
+        query = select(t.c.id, t.c.key, t.c.question, t.c.answer, t.c.article_ids, t.c.vote, t.c.user,
+                       t.c.channel, t.c.ts, t.c.created_at).order_by(t.c.id.desc())
         if limit is not None:
-            rows = rows[-limit:] if limit > 0 else []
+            query = query.limit(limit)
+        with self.db.begin() as connection:
+            rows = connection.execute(query).all()
         return [
-            Feedback(
-                question=r[2], answer=r[3], article_ids=json.loads(r[4]), vote=r[5], user=r[6],
-                channel=r[7], ts=r[8], key=r[1], created_at=r[9], id=r[0],
-            )
-            for r in rows
+            Feedback(question=r[2], answer=r[3], article_ids=json.loads(r[4]), vote=r[5], user=r[6],
+                     channel=r[7], ts=r[8], key=r[1], created_at=r[9], id=r[0])
+            for r in reversed(rows)
         ]

@@ -125,16 +125,16 @@ def build_app(
     `client` defaults to `make_client(settings)`; a given client gets 429 retries
     attached. `token_verification_enabled=False` skips the `auth.test` call at
     build time (it then happens on the first request). `feedback` and `seen`
-    default to stores in `settings.state_db`. With `drop_retries`, a request
+    default to stores in `settings.state_url`. With `drop_retries`, a request
     carrying `X-Slack-Retry-Num` is acked and dropped even if its `event_id` is new.
     """
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
 
     app = _bolt_app(settings, client, token_verification_enabled, workers)
-    feedback = feedback or FeedbackStore(settings.state_db)
+    feedback = feedback or FeedbackStore(settings.state_url)
     guards.install(app)  # first: malformed events acked and dropped; unexpected errors: one line, a request id
-    app.use(_duplicate_filter(seen or SeenEvents(settings.state_db), drop_retries))
+    app.use(_duplicate_filter(seen or SeenEvents(settings.state_url), drop_retries))
 
     answer_mention, answer_dm = _question_listeners(service, feedback)
     app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])

@@ -1,0 +1,61 @@
+"""The state tables as SQLAlchemy Core sees them (the migrations create them).
+
+Times are seconds since the epoch (float), as the stores' clock gives them.
+Names and columns are those of the SQLite file earlier versions wrote, so an
+existing `state.sqlite3` is read as it is (only `turns` gained an `id`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
+
+metadata = MetaData()
+
+# An integer primary key that is BIGINT on PostgreSQL and `INTEGER PRIMARY KEY`
+# (the rowid alias, which autoincrements) on SQLite.
+_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+turns = Table(
+    "turns", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),  # ties on `at` keep insertion order
+    Column("conversation", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("article_ids", Text, nullable=False),  # JSON list of cited article ids
+    Column("refused", Integer, nullable=False),
+    Index("turns_by_conversation", "conversation", "at"),
+)
+
+slack_seen_events = Table(
+    "slack_seen_events", metadata,
+    Column("event_id", Text, primary_key=True),  # the unique insert that makes "answered once"
+    Column("seen_at", Float, nullable=False),
+    Index("slack_seen_events_at", "seen_at"),
+)
+
+feedback_answers = Table(
+    "feedback_answers", metadata,
+    Column("key", Text, primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("article_ids", Text, nullable=False),
+    Column("refused", Integer, nullable=False, server_default="0"),
+    Column("channel", Text),
+    Column("conversation_id", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+feedback_votes = Table(
+    "feedback_votes", metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("key", Text),
+    Column("question", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("article_ids", Text, nullable=False),
+    Column("vote", Integer, nullable=False),
+    Column("user", Text),
+    Column("channel", Text),
+    Column("ts", Text),
+    Column("created_at", Float, nullable=False),
+)
