@@ -18,7 +18,7 @@ LLM_SECTION ?= $(if $(LLM_GGUF)$(LLM_URL),llm-other,llm)
 QWEN_CACHE ?= .bench/qwen
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm fetch-qwen cluster-demo clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -42,7 +42,11 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 
-test: lint
+# PostgreSQL's server binaries for the state-store tests (Debian package, installed when missing).
+postgres:
+	bash deploy/ensure_postgres.sh
+
+test: lint postgres
 	$(BIN)/python -m pytest
 
 test-fast: lint
