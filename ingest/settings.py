@@ -110,6 +110,8 @@ class Settings(BaseSettings):
         from ingest.models import embedding_model
 
         return embedding_model(self.embed_model)
+
+    @property
     def cors_origin_list(self) -> list[str]:
         """`SPACEBOT_CORS_ORIGINS` split on commas (empty: CORS stays off)."""
         return [o.strip() for o in (self.cors_origins or "").split(",") if o.strip()]
