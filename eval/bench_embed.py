@@ -66,21 +66,22 @@ def chunk_vectors_minilm(store, ids: list[str]) -> np.ndarray:
     return out
 
 
-def chunk_vectors_bge(table, cache: Path) -> tuple[np.ndarray, float]:
+def chunk_vectors_bge(table, cache: Path, rows: list[int]) -> tuple[np.ndarray, float]:
+    """bge vectors for `rows` of the chunk table (zeros elsewhere), and chunks embedded per second."""
     if cache.exists():
         meta = json.loads(cache.with_suffix(".json").read_text())
         return np.load(cache), meta["chunks_per_s"]
     encoder = BgeEncoder(bge_dir())
     texts = [f"{t}\n{x}" for t, x in zip(table.columns["title"], table.columns["text"])]
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    order = sorted(rows, key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), 384), dtype=np.float32)
     started = time.perf_counter()
     for start in range(0, len(order), BATCH):
         rows = order[start:start + BATCH]
         out[rows] = encoder.encode([texts[i] for i in rows])
         if start % (BATCH * 50) == 0:
-            print(f"bge {start}/{len(texts)} {time.perf_counter() - started:.0f}s", flush=True)
-    speed = len(texts) / (time.perf_counter() - started)
+            print(f"bge {start}/{len(order)} {time.perf_counter() - started:.0f}s", flush=True)
+    speed = len(order) / (time.perf_counter() - started)
     np.save(cache, out)
     cache.with_suffix(".json").write_text(json.dumps({"chunks_per_s": speed}))
     return out, speed
@@ -111,6 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", nargs="+", default=["../shared/eval/dev.jsonl", "../shared/eval/dev2.jsonl"])
     parser.add_argument("--cache", default="/tmp/bge_chunks.npy")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
+    parser.add_argument("--sample", type=float, default=1.0,
+                        help="share of the non-relevant articles searched (both models search the same ones)")
     args = parser.parse_args(argv)
 
     from bot.core.followup import contextual_query
@@ -125,15 +128,26 @@ def main(argv: list[str] | None = None) -> None:
     index = SearchIndex(settings)
     table = index.keyword.table
     ids, article_of = table.columns["id"], table.columns["article_id"]
+    sets = {path: resolve_questions(load_questions(path)[0], known_aliases(index.keyword))[0]
+            for path in args.questions}
+    relevant = {a for qs in sets.values() for q in qs for a in q.relevant}
+    rng = np.random.default_rng(0)
+    articles = sorted(set(article_of))
+    kept = relevant | {a for a in articles if rng.random() < args.sample}
+    rows = [i for i, a in enumerate(article_of) if a in kept]
+    print(f"searching {len(kept)} articles, {len(rows)} chunks", flush=True)
     minilm = chunk_vectors_minilm(index.store, ids)
-    bge, bge_speed = chunk_vectors_bge(table, Path(args.cache))
+    bge, bge_speed = chunk_vectors_bge(table, Path(args.cache), rows)
+    outside = np.ones(len(ids), dtype=bool)
+    outside[rows] = False
+    minilm[outside] = 0.0
+    bge[outside] = 0.0
     minilm_q = OnnxEncoder(settings.onnx_dir)
     bge_q = BgeEncoder(bge_dir())
 
-    report: dict = {"bge_chunks_per_s": bge_speed}
+    report: dict = {"bge_chunks_per_s": bge_speed, "articles searched": len(kept), "chunks searched": len(rows)}
     for path in args.questions:
-        questions, _ = load_questions(path)
-        questions, _ = resolve_questions(questions, known_aliases(index.keyword))
+        questions = sets[path]
         queries = [contextual_query(q.question, q.history) for q in questions]
         t0 = time.perf_counter()
         qm = minilm_q.encode(queries)
@@ -142,7 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         t2 = time.perf_counter()
         runs: dict[str, dict[str, list[str]]] = {m: {} for m in ("minilm", "bge", "minilm+bm25", "bge+bm25")}
         for q, query, vm, vb in zip(questions, queries, qm, qb):
-            bm = [article_of[r] for r, _ in index.keyword.search(query, 100)]
+            bm = [article_of[r] for r, _ in index.keyword.search(query, 400) if not outside[r]][:100]
             bm_articles = list(dict.fromkeys(bm))
             for name, matrix, v in (("minilm", minilm, vm), ("bge", bge, vb)):
                 top = np.argsort(-(matrix @ v))[:100]

@@ -154,6 +154,18 @@ def score_sentences(records, table, reranker, depth: int) -> None:
         print(f"{rec['id']} {len(cands)} sentences ce {t_ce * 1000:.0f} ms nlp {t_nlp * 1000:.0f} ms", flush=True)
 
 
+def retype(data: dict) -> None:
+    from bot.core.entities import asked_type, type_sentences
+
+    for name in ("dev", "dev2"):
+        for rec in data[name]:
+            cands = rec.get("sentences") or []
+            kind = asked_type(rec["question"])
+            for c, t in zip(cands, type_sentences(rec["question"], [c["sentence"] for c in cands], kind)):
+                c.update(typed=t.found, agent=t.agent, entities=t.entities)
+            rec["kind_asked"] = kind
+
+
 def choose(rec: dict, w_passage: float, w_type: float, w_agent: float, margin: float, max_n: int = 3) -> list[dict]:
     cands = rec.get("sentences") or []
     if not cands:
@@ -179,6 +191,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--sets", nargs="+", default=list(SETS))
     parser.add_argument("--sentences", action="store_true", help="also score sentences (cached)")
+    parser.add_argument("--retype", action="store_true", help="type the cached sentences again (entities.py changed)")
     args = parser.parse_args(argv)
 
     from bot.core.rerank import load_reranker
@@ -208,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
             cache.write_bytes(pickle.dumps(data[name]))
     if len(data) < 2:
         return
+    if args.retype:
+        retype(data)
     report = analyse(data, table)
     print(json.dumps(report, indent=1))
     if args.out:

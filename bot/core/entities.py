@@ -35,6 +35,8 @@ LABELS: dict[str, frozenset[str]] = {
     "when": frozenset({"DATE"}),
     "number": frozenset({"CARDINAL", "MONEY", "QUANTITY", "PERCENT", "ORDINAL"}),
     "money": frozenset({"MONEY"}),
+    # spaCy (OntoNotes) labels durations and ages as DATE or TIME: "204 days", "91 years old"
+    "duration": frozenset({"DATE", "TIME", "CARDINAL", "QUANTITY"}),
     "where": frozenset({"GPE", "LOC", "FAC"}),
 }
 
@@ -43,14 +45,15 @@ LABELS: dict[str, frozenset[str]] = {
 _QUESTION_TYPES: list[tuple[str, re.Pattern]] = [
     ("money", re.compile(r"\bhow much (?:money|funding|did|does|will|is|was)\b|\bwhat (?:is|was) the (?:cost|budget|price)\b"
                          r"|\bhow much\b.*\b(?:cost|spend|fund|budget|pay|worth|request)", re.IGNORECASE)),
-    ("number", re.compile(r"\bhow (?:many|much|far|long|big|high|fast|large|heavy|old)\b"
+    ("duration", re.compile(r"\bhow (?:long|old)\b|\bhow much (?:time|heads-up|notice|warning)\b", re.IGNORECASE)),
+    ("number", re.compile(r"\bhow (?:many|much|far|big|high|fast|large|heavy)\b"
                           r"|\b(?:what|which) (?:number|percentage|share)\b", re.IGNORECASE)),
     ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b"
                         r"|\bin what year\b", re.IGNORECASE)),
-    ("country", re.compile(r"\b(?:which|what) (?:country|countries|nation|nations|state)\b", re.IGNORECASE)),
-    ("person", re.compile(r"\b(?:which|what) (?:person|official|administrator|astronaut|president|minister|"
+    ("country", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:country|countries|nation|nations)\b", re.IGNORECASE)),
+    ("person", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:person|official|administrator|astronaut|president|minister|"
                           r"secretary|director|leader|senator|ambassador)\b", re.IGNORECASE)),
-    ("org", re.compile(r"\b(?:which|what) (?:company|companies|firm|agency|agencies|organi[sz]ation|university|"
+    ("org", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:company|companies|startup|startups|firm|agency|agencies|organi[sz]ation|university|"
                        r"contractor|group|office|center|centre)\b", re.IGNORECASE)),
     ("who", re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)),
     ("where", re.compile(r"^\s*(?:and\s+)?where\b|\bin (?:which|what) (?:city|place|location)\b", re.IGNORECASE)),

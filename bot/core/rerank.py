@@ -119,3 +119,18 @@ def load_reranker(setting: str | None = None) -> CrossEncoder | None:
         if folder not in _loaded:
             _loaded[folder] = CrossEncoder(folder)
         return _loaded[folder]
+
+
+DEPTH = 10  # chunks taken from each of the dense and BM25 lists for reranking (eval/bench_rerank.py)
+
+
+def rerank_candidates(model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table,
+                      depth: int = DEPTH) -> dict[int, float]:
+    """The cross-encoder's logit for each of the first `depth` chunks of every list (the union).
+
+    `table` is the keyword index's chunk table; a chunk is read as its article's title and its text.
+    """
+    rows = list(dict.fromkeys(row for ranked in ranked_lists for row, _ in ranked[:depth]))
+    columns = table.columns
+    scores = model.score(query, [f"{columns['title'][r]}\n{columns['text'][r]}" for r in rows])
+    return dict(zip(rows, map(float, scores)))
