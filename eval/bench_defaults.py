@@ -38,35 +38,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", default="../shared/eval/dev.jsonl")
     parser.add_argument("--out", default="docs/BENCHMARKS.md")
     args = parser.parse_args(argv)
-    import bot.core.retrieval
-    from bot.core.service import AnswerService
+    from bot.core.retrieval import RRF_K, ReciprocalRankFusion
+    from bot.core.service import AnswerService, Stages
     from eval.evaluate import evaluate
     from ingest.settings import Settings
 
-    lines = ["| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 | follow-up hit@5 |",
+    lines = ["| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 "
+             "| follow-up hit@5 |",
              "|---|---|---|---|---|---|---|---|---|"]
     for size, overlap in SETTINGS:
         data_dir = _index(args.corpus, size, overlap)
         settings = Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir, SPACEBOT_CHUNK_SIZE=size,
                             SPACEBOT_CHUNK_OVERLAP=overlap)
-        service = AnswerService(settings)
-        chunks = len(service.index.keyword.table)
-        runs = [(mode, bot.core.retrieval.RRF_K) for mode in ("dense", "bm25")] + [("hybrid", k) for k in RRF_KS]
-        default_k = bot.core.retrieval.RRF_K
+        index = AnswerService(settings).index
+        chunks = len(index.keyword.table)
+        runs = [(mode, RRF_K) for mode in ("dense", "bm25")] + [("hybrid", k) for k in RRF_KS]
         for mode, rrf_k in runs:
-            bot.core.retrieval.RRF_K = rrf_k
+            service = AnswerService(settings, index=index, stages=Stages(fusion=ReciprocalRankFusion(rrf_k)))
             result, _ = evaluate(service, args.questions, [mode], k=10)
             m = result.to_json()["modes"][mode]
             lines.append(f"| {size} / {overlap} | {chunks:,} | {mode} | {rrf_k if mode == 'hybrid' else '—'} | "
                          f"{m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | "
                          f"{m['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |")
-        bot.core.retrieval.RRF_K = default_k
     body = "\n".join([
         "## How the retrieval defaults were chosen", "", stamp("make bench-defaults"), "",
         f"Dev set `{args.questions}`, article level, answerable questions. The defaults are "
         f"chunk {Settings(_env_file=None).chunk_size} / overlap {Settings(_env_file=None).chunk_overlap} "
         f"wordpieces (title + chunk always fit the model's 256-wordpiece window, so nothing is cut off "
-        f"unembedded), hybrid fusion with RRF k = {bot.core.retrieval.RRF_K} (the usual constant; differences "
+        f"unembedded), hybrid fusion with RRF k = {RRF_K} (the usual constant; differences "
         "between k values below are one or two questions of 54, i.e. noise), 10 articles retrieved.", "",
         *lines,
     ])

@@ -29,7 +29,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eval.metrics import answer_contains, percentile
@@ -104,7 +104,7 @@ def ask(service, question, history, raw: RawReplies | None) -> dict:
         if not first:
             first.append(time.perf_counter())
 
-    _, answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
+    answer = service.answer(question.question, [(h, "") for h in history], on_token=on_token)
     done = time.perf_counter()
     cited = {c.n for c in answer.citations}
     row = {
@@ -188,7 +188,23 @@ def table(summary: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _write_doc(args, questions, model, result: dict, out: Path, summary: dict) -> None:
+    """The "Generated answers (LLM) vs extractive" section of the benchmark record."""
+    from eval.benchdoc import replace_section, stamp
+
+    replace_section(Path(args.doc), "llm", "\n".join([
+        "## Generated answers (LLM) vs extractive", "", stamp("make bench-llm"), "",
+        f"First {len(questions)} dev questions, both ways in one run; model {Path(str(model)).name} on llama.cpp "
+        f"({result['llm']['threads']} thread), at most {args.max_tokens} tokens, "
+        f"{args.articles * args.passages_per_article} passages per prompt. Raw results: `{out}`.", "",
+        table(summary), "",
+        "SmolLM2-135M is a test model: it almost never writes valid `[n]` markers, so nearly every answer "
+        "falls back to the quoted sentences. The row shows the contract holds (citations stay valid, "
+        "the fallback is used), not what a real model would score. Point `--llm-url` at a real server to measure one.",
+    ]))
+
+
+def _arguments(argv: list[str] | None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="an existing index (SPACEBOT_DATA_DIR), e.g. .bench/index")
     parser.add_argument("--questions", default="../shared/eval/dev.jsonl")
@@ -202,12 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm-url", default=None, help="use this OpenAI-compatible server instead of SmolLM2")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 is steadiest on a busy box)")
     parser.add_argument("--ctx", type=int, default=4096, help="llama.cpp context size")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from bot.core.service import AnswerService
+    from bot.core.service import AnswerService, LLMLimits
     from eval.questions import load_questions
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable
@@ -230,10 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx) as url:
         settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout, **base)
-        llm = AnswerService(settings, index=index)
-        llm.llm_max_tokens = args.max_tokens
-        llm.llm_articles = args.articles
-        llm.llm_passages_per_article = args.passages_per_article
+        limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
+        llm = AnswerService(settings, index=index, llm_limits=limits)
         raw = RawReplies(llm.llm)
         llm.__dict__["llm"] = raw  # the cached property, replaced by the recording wrapper
         model = raw.model
@@ -253,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     from eval.benchdoc import machine
 
     result = {
-        "measured": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "command": "python -m eval.bench_llm " + " ".join(argv if argv is not None else sys.argv[1:]),
         "index": str(data_dir),
@@ -269,18 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(table(summary))
-    from eval.benchdoc import replace_section, stamp
-
-    replace_section(Path(args.doc), "llm", "\n".join([
-        "## Generated answers (LLM) vs extractive", "", stamp("make bench-llm"), "",
-        f"First {len(questions)} dev questions, both ways in one run; model {Path(str(model)).name} on llama.cpp "
-        f"({result['llm']['threads']} thread), at most {args.max_tokens} tokens, "
-        f"{args.articles * args.passages_per_article} passages per prompt. Raw results: `{out}`.", "",
-        table(summary), "",
-        "SmolLM2-135M is a test model: it almost never writes valid `[n]` markers, so nearly every answer "
-        "falls back to the quoted sentences. The row shows the contract holds (citations stay valid, "
-        "the fallback is used), not what a real model would score. Point `--llm-url` at a real server to measure one.",
-    ]))
+    _write_doc(args, questions, model, result, out, summary)
     print(f"\n{len(questions)} questions, model {model}, max {args.max_tokens} tokens, "
           f"{args.articles * args.passages_per_article} passages; {elapsed:.0f} s; wrote {out}", file=sys.stderr)
     return 0

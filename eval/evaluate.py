@@ -24,9 +24,8 @@ def make_ask(service) -> Callable:
 
     def ask(q: Question, mode: str, k: int):
         history = [(turn, "") for turn in q.history]
-        hits, answer = service.answer(q.question, history, k=min(k, service.settings.top_k), mode=mode,
-                                      retrieve_k=k)
-        return hits[:k], answer
+        answer = service.answer(q.question, history, k=min(k, service.settings.top_k), mode=mode, retrieve_k=k)
+        return answer.hits[:k], answer
 
     return ask
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from eval.runner import EvalResult
@@ -114,7 +114,7 @@ def markdown_report(
     modes = result.modes
     base = _modes(baseline) if baseline is not None else {}
     first = next(iter(modes.values()), {})
-    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = ["# spacebot evaluation", "", f"Generated {when}."]
     if command:
         lines += ["", "```", command, "```"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 
 @dataclass
@@ -26,6 +26,9 @@ class Article:
     published: date | None = None
     path: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # Fields of the input dropped or coerced on the way (one line each, naming input and field);
+    # not part of the content hash.
+    warnings: list[str] = field(default_factory=list, compare=False)
 
     def content_hash(self, salt: str = "") -> str:
         """Hash of everything that ends up in the index; `salt` carries chunking settings."""
@@ -48,7 +51,7 @@ class Article:
 
 def date_to_ts(value: date) -> int:
     """Epoch seconds of a date at UTC midnight (the form stored in the index)."""
-    return int(datetime(value.year, value.month, value.day, tzinfo=timezone.utc).timestamp())
+    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
 
 
 class InputError(Exception):

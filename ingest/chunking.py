@@ -26,18 +26,18 @@ def chunk_id(article_id: str, index: int) -> str:
 
 
 class Chunker:
-    """Splits articles with llama-index's `SentenceSplitter`, counting the model's wordpieces.
+    """Splits articles with llama-index's `SentenceSplitter`, counting the model's own wordpieces.
 
-    chunk_size + the title stays within the model's 256-wordpiece window, so no
-    chunk text is silently cut off at embedding time.
+    chunk_size + the title stays within the model's window (`max_tokens`: 256 for
+    all-MiniLM-L6-v2, 512 for bge-small), so no chunk text is cut off at embedding time.
     """
 
-    def __init__(self, model_folder: Path, chunk_size: int, chunk_overlap: int):
+    def __init__(self, model_folder: Path, chunk_size: int, chunk_overlap: int, max_tokens: int = 256):
         from llama_index.core.node_parser import SentenceSplitter
 
         from ingest.model_files import load_tokenizer
 
-        tokenizer = load_tokenizer(model_folder)
+        tokenizer = load_tokenizer(model_folder, max_tokens)
         self._tokenizer = tokenizer
         self.splitter = SentenceSplitter(
             chunk_size=chunk_size,

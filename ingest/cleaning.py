@@ -6,10 +6,10 @@ import html
 import re
 from datetime import date, datetime
 
-_BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr|p|div|li|h[1-6])\b[^>]*>", re.I)
+_BLOCK_TAG = re.compile(r"<\s*(br|/p|/div|/li|/h[1-6]|/tr|p|div|li|h[1-6])\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,2000}>")
-_COMMENT = re.compile(r"<!--.*?-->", re.S)
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:https?://|/)[^)]*\)")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
@@ -60,7 +60,7 @@ def parse_date(value) -> date | None:
         return None
     text = str(value).strip()
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+        return datetime.fromisoformat(text).date()  # 3.11 reads a trailing "Z" too
     except ValueError:
         pass
     match = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)

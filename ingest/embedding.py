@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from ingest.model_files import MODEL_NAME, file_sha256
-
 ONNX_FILE = "model.onnx"
-ONNX_META = "source.json"
 
 
 class DocumentEmbedder:
@@ -33,25 +27,17 @@ class DocumentEmbedder:
             convert_to_numpy=True, show_progress_bar=False,
         ).astype(np.float32)
 
-    def export_onnx(self, target: Path) -> Path:
-        """Write an ONNX copy of the transformer to `target` (once; atomic), return its file.
+    def export_onnx(self, folder: Path) -> Path:
+        """Write an ONNX copy of the transformer and its tokenizer into `folder`.
 
-        The copy is tagged with the weights' sha256, so a different model is
-        exported again rather than silently mixed with old vectors.
+        The caller adds the recipe (`ingest.models`) and makes the folder atomic
+        (`ingest.derived_files.replace_folder`).
         """
+        import warnings
+
         import torch
 
-        target = Path(target)
-        source_hash = file_sha256(self.folder / "model.safetensors")
-        meta_file = target / ONNX_META
-        if meta_file.exists() and (target / ONNX_FILE).exists():
-            try:
-                if json.loads(meta_file.read_text())["sha256"] == source_hash:
-                    return target / ONNX_FILE
-            except (ValueError, KeyError):
-                pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".model-", dir=target.parent))
+        folder = Path(folder)
         transformer = self.model[0].auto_model.eval()
 
         class _LastHidden(torch.nn.Module):
@@ -65,19 +51,13 @@ class DocumentEmbedder:
 
         sample = self.model.tokenizer(["a sample sentence", "b"], return_tensors="pt", padding=True)
         names = ["input_ids", "attention_mask", "token_type_ids"]
-        import warnings
-
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _LastHidden(transformer), tuple(sample[n] for n in names), str(staging / ONNX_FILE),
+                _LastHidden(transformer), tuple(sample[n] for n in names), str(folder / ONNX_FILE),
                 input_names=names, output_names=["last_hidden_state"],
                 dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
                 opset_version=17, dynamo=False,
             )
-        shutil.copy2(self.folder / "tokenizer.json", staging / "tokenizer.json")
-        (staging / ONNX_META).write_text(json.dumps({"model": MODEL_NAME, "sha256": source_hash}))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-        return target / ONNX_FILE
+        shutil.copy2(self.folder / "tokenizer.json", folder / "tokenizer.json")
+        return folder / ONNX_FILE

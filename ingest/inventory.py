@@ -30,16 +30,15 @@ def take_inventory(store) -> Inventory:
     per_source: dict[str, SourceStats] = {}
     articles: set[str] = set()
     chunks = 0
-    for _, meta, _ in store.iter_records(["metadatas"]):
+    for record in store.iter_chunks(with_text=False):
         chunks += 1
-        stats = per_source.setdefault(meta.get("source", ""), SourceStats(meta.get("source", "")))
+        stats = per_source.setdefault(record.source, SourceStats(record.source))
         stats.chunks += 1
-        if meta.get("chunk_index") == 0:
+        if record.chunk_index == 0:
             stats.articles += 1
-        articles.add(meta.get("article_id", ""))
-        published = meta.get("published")
-        if published:
-            stats.first = min(filter(None, [stats.first, published]))
-            stats.last = max(filter(None, [stats.last, published]))
+        articles.add(record.article_id)
+        if record.published:
+            stats.first = min(filter(None, [stats.first, record.published]))
+            stats.last = max(filter(None, [stats.last, record.published]))
     ordered = sorted(per_source.values(), key=lambda s: (-s.articles, s.source))
     return Inventory(store.location, len(articles), chunks, ordered)

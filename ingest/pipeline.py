@@ -1,22 +1,27 @@
-"""`spacebot ingest`: read inputs, skip what is unchanged, embed the rest, keep BM25 in step.
+"""`spacebot ingest` as a pipeline: read -> skip unchanged -> chunk -> embed and write -> prune
+-> refresh the derived state (keyword index, query model).
 
 Consistency rules:
 - an article's chunks are written in one upsert call (never half an article);
 - chunk ids are `<article id>::<position>`, so a rerun overwrites, never duplicates;
 - an article is "unchanged" only if the index holds every chunk of exactly this
-  version, so a run killed half-way is finished by the next one.
+  version, so a run killed half-way is finished by the next one;
+- the derived state is checked against its manifest on every run and rebuilt from
+  Chroma (or the installed model) when damaged, even when no article changed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.article import Article, InputError
 from ingest.settings import Settings
 
-BATCH_CHUNKS = 512  # chunks per embed + upsert round (whole articles only)
+# Chunks per embed + upsert round (whole articles only): big enough to keep the model busy,
+# small enough that a kill loses little work and a batch stays one Chroma call.
+BATCH_CHUNKS = 512
 
 
 @dataclass
@@ -29,6 +34,8 @@ class IngestSummary:
     removed: int = 0
     chunks: int = 0  # chunks embedded and written in this run
     failed: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # inputs ingested with a field dropped
+    repaired: list[str] = field(default_factory=list)  # derived state rebuilt because it was damaged
     total_articles: int = 0
     total_chunks: int = 0
     seconds: float = 0.0
@@ -39,6 +46,7 @@ class IngestSummary:
             "new": self.new, "changed": self.changed, "unchanged": self.unchanged,
             "removed": self.removed, "chunks": self.chunks,
             "failed": [{"input": e.input, "error": e.reason} for e in self.failed],
+            "warnings": self.warnings, "repaired": self.repaired,
             "total_articles": self.total_articles, "total_chunks": self.total_chunks,
             "seconds": round(self.seconds, 2), "index": self.location,
         }
@@ -56,205 +64,188 @@ class Progress:
     def stage(self, name: str) -> None: ...
 
 
-def _metadata(article: Article, index: int, n_chunks: int, article_hash: str) -> dict:
-    meta = {
-        "article_id": article.id, "chunk_index": index, "n_chunks": n_chunks,
-        "article_hash": article_hash, "title": article.title, "source": article.source,
-        "origin": article.origin, "url": article.url, "path": article.path,
-        "published": article.published_iso, "published_ts": article.published_ts,
-    }
-    return {k: v for k, v in meta.items() if v is not None}
+@dataclass
+class PendingArticle:
+    """A new or changed article on its way into the index."""
+
+    article: Article
+    article_hash: str
+    chunks: list = field(default_factory=list)  # `ingest.chunking.Chunk`s, filled by the chunk stage
+
+    def records(self):
+        from ingest.chunk_record import ChunkRecord
+
+        return [ChunkRecord.of_chunk(self.article, c, len(self.chunks), self.article_hash) for c in self.chunks]
 
 
-class _Embedder:
-    """Loads the model only when something needs embedding (a rerun loads nothing)."""
+def chunking_salt(settings: Settings) -> str:
+    """Model and chunking settings folded into each article's hash: changing them re-embeds."""
+    return f"{settings.embedding.weights_sha256[:12]}:{settings.chunk_size}:{settings.chunk_overlap}:v1"
+
+
+class LazyEmbedder:
+    """The settings' document embedder, loaded only when something needs embedding (a rerun loads nothing)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._model = None
 
-    def get(self):
+    @property
+    def model(self):
         if self._model is None:
-            from ingest.embedding import DocumentEmbedder
-            from ingest.model_files import model_dir
-
-            self._model = DocumentEmbedder(model_dir(self.settings.model_path),
-                                           self.settings.embed_batch_size)
+            settings = self.settings
+            self._model = settings.embedding.document_embedder(settings.model_path, settings.embed_batch_size)
         return self._model
 
+    @property
+    def loaded(self):
+        """The model if it is in memory already, else None (never loads it)."""
+        return self._model
 
-def chunking_salt(settings: Settings) -> str:
-    """Chunking settings folded into each article's hash: changing them re-embeds."""
-    from ingest.model_files import MODEL_SHA256
-
-    return f"{MODEL_SHA256[:12]}:{settings.chunk_size}:{settings.chunk_overlap}:v1"
-
-
-def _write_batch(store, embedder, batch: list[tuple[Article, str, list]], states) -> int:
-    ids, texts, docs, metas, stale = [], [], [], [], []
-    for article, article_hash, chunks in batch:
-        for chunk in chunks:
-            ids.append(chunk.id)
-            texts.append(chunk.embed_text)
-            docs.append(chunk.text)
-            metas.append(_metadata(article, chunk.index, len(chunks), article_hash))
-        old = states.get(article.id)
-        if old:
-            stale.extend(old.chunk_ids - {c.id for c in chunks})
-    if not ids:
-        return 0
-    vectors = embedder.get().encode(texts)
-    for start in range(0, len(ids), store.max_batch):
-        end = start + store.max_batch
-        store.upsert(ids[start:end], vectors[start:end], docs[start:end], metas[start:end])
-    if stale:
-        store.delete_ids(stale)
-    return len(ids)
+    def encode(self, texts: list[str]):
+        return self.model.encode(texts)
 
 
-def _batches(pending: list[tuple[Article, str, list]]) -> Iterable[list]:
+def batches(pending: list[PendingArticle], limit: int = BATCH_CHUNKS) -> Iterator[list[PendingArticle]]:
+    """Whole articles grouped into batches of about `limit` chunks (an article is never split)."""
     batch, size = [], 0
     for item in pending:
-        count = len(item[2])
-        if batch and size + count > BATCH_CHUNKS:
+        if batch and size + len(item.chunks) > limit:
             yield batch
             batch, size = [], 0
         batch.append(item)
-        size += count
+        size += len(item.chunks)
     if batch:
         yield batch
 
 
-def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False,
-               follow_links: bool = False, progress: Progress | None = None) -> IngestSummary:
-    """Ingest `inputs` (folders, files, URLs) into the index; see the module docstring."""
-    from ingest.store import ChunkStore
+class IngestPipeline:
+    """One ingest run over one index.
 
-    progress = progress or Progress()
-    started = time.perf_counter()
-    summary = IngestSummary(location=settings.index_location)
-    store = ChunkStore(settings)
-    progress.stage("reading the index")
-    states = store.article_states()
-    progress.stage("reading inputs")
-    pending, seen = _read_inputs(inputs, settings, states, summary, follow_links, progress)
-    embedder = _Embedder(settings)
-    if pending:
-        _embed_and_write(pending, settings, store, embedder, states, summary, progress)
-    if prune:
-        summary.removed = _prune(store, states, seen, inputs, summary.failed)
-    progress.stage("updating the keyword index")
-    final_states = store.article_states() if (pending or summary.removed) else states
-    _refresh_keyword_index(store, final_states, settings)
-    _ensure_query_model(settings, embedder)
-    summary.total_articles = len(final_states)
-    summary.total_chunks = sum(len(s.chunk_ids) for s in final_states.values())
-    summary.seconds = time.perf_counter() - started
-    return summary
+    embedder: anything with `encode(texts) -> unit vectors` for the settings' model
+      (`SPACEBOT_EMBED_MODEL`, which the index records); default: that model, loaded on first use.
+    store: a `ChunkStore`; default: the settings' Chroma.
+    progress: the UI's hooks (`Progress`).
+    """
 
+    def __init__(self, settings: Settings, *, embedder=None, store=None, progress: Progress | None = None):
+        self.settings = settings
+        self.embedder = embedder or LazyEmbedder(settings)
+        self._store = store
+        self.progress = progress or Progress()
+        self.summary = IngestSummary(location=settings.index_location)
 
-def _read_inputs(inputs, settings, states, summary, follow_links, progress):
-    """Read every input; count unchanged articles, return the new and changed ones to embed."""
-    from ingest.sources import Fetcher, iter_articles
+    @property
+    def store(self):
+        if self._store is None:
+            from ingest.store import ChunkStore
 
-    salt = chunking_salt(settings)
-    max_bytes = int(settings.max_file_mb * 1_000_000)
-    fetcher = Fetcher(settings.fetch_timeout, max_bytes)
-    pending: list[tuple[Article, str]] = []
-    seen: set[str] = set()
-    try:
-        for result in iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links):
-            progress.read(result)
-            if isinstance(result, InputError):
-                summary.failed.append(result)
-                continue
-            if result.id in seen:  # the same article reached twice in one run
-                continue
-            seen.add(result.id)
-            article_hash = result.content_hash(salt)
-            state = states.get(result.id)
-            if state and state.complete and state.hash == article_hash:
-                summary.unchanged += 1
-                continue
-            pending.append((result, article_hash))
-            if state:
-                summary.changed += 1
-            else:
-                summary.new += 1
-    finally:
-        fetcher.close()
-    return pending, seen
+            self._store = ChunkStore(self.settings)
+        return self._store
 
+    def run(self, inputs: list[str], *, prune: bool = False, follow_links: bool = False) -> IngestSummary:
+        """Ingest `inputs` (folders, files, URLs); see the module docstring for the rules."""
+        started = time.perf_counter()
+        store = self.store
+        self.progress.stage("reading the index")
+        states = store.article_states()
+        store.record_model(self.settings.embed_model)
+        self.progress.stage("reading inputs")
+        pending, seen = self.read(inputs, states, follow_links)
+        if pending:
+            self.chunk(pending)
+            self.write(pending, states)
+        if prune:
+            self.summary.removed = self.prune(states, seen, inputs)
+        self.progress.stage("updating the keyword index")
+        final = store.article_states() if (pending or self.summary.removed) else states
+        self.refresh_derived(final)
+        self.summary.total_articles = len(final)
+        self.summary.total_chunks = sum(len(s.chunk_ids) for s in final.values())
+        self.summary.seconds = time.perf_counter() - started
+        return self.summary
 
-def _embed_and_write(pending, settings, store, embedder, states, summary, progress) -> None:
-    from ingest.chunking import Chunker
-    from ingest.model_files import model_dir
+    def read(self, inputs: list[str], states: dict, follow_links: bool) -> tuple[list[PendingArticle], set[str]]:
+        """Read every input; count unchanged articles, return the new and changed ones and every id seen."""
+        from ingest.sources import Fetcher, iter_articles
 
-    progress.stage("chunking")
-    chunker = Chunker(model_dir(settings.model_path), settings.chunk_size, settings.chunk_overlap)
-    chunked = [(article, article_hash, chunker.chunk(article)) for article, article_hash in pending]
-    progress.start_embedding(len(chunked), sum(len(c) for _, _, c in chunked))
-    for batch in _batches(chunked):
-        written = _write_batch(store, embedder, batch, states)
-        summary.chunks += written
-        progress.embedded(len(batch), written)
+        salt = chunking_salt(self.settings)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        fetcher = Fetcher(self.settings.fetch_timeout, max_bytes)
+        pending: list[PendingArticle] = []
+        seen: set[str] = set()
+        try:
+            for result in iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links):
+                self.progress.read(result)
+                if isinstance(result, InputError):
+                    self.summary.failed.append(result)
+                    continue
+                if result.id in seen:  # the same article reached twice in one run
+                    continue
+                seen.add(result.id)
+                self.summary.warnings.extend(result.warnings)
+                article_hash = result.content_hash(salt)
+                state = states.get(result.id)
+                if state and state.complete and state.hash == article_hash:
+                    self.summary.unchanged += 1
+                    continue
+                pending.append(PendingArticle(result, article_hash))
+                if state:
+                    self.summary.changed += 1
+                else:
+                    self.summary.new += 1
+        finally:
+            fetcher.close()
+        return pending, seen
 
+    def chunk(self, pending: list[PendingArticle]) -> None:
+        from ingest.chunking import Chunker
 
-def _prune(store, states, seen, inputs, failed) -> int:
-    """Remove articles whose input is gone (never those whose input merely failed to read)."""
-    from ingest.sources import origin_of
+        self.progress.stage("chunking")
+        model, settings = self.settings.embedding, self.settings
+        chunker = Chunker(model.folder(settings.model_path), settings.chunk_size, settings.chunk_overlap,
+                          model.max_tokens)
+        for item in pending:
+            item.chunks = chunker.chunk(item.article)
 
-    origins = {origin_of(given) for given in inputs}
-    unreadable = {_locator_of_failure(e) for e in failed}
-    gone = [aid for aid, st in states.items()
-            if aid not in seen and (st.origin in origins or _origin_gone(st.origin))
-            and st.origin not in unreadable and _locator(st) not in unreadable]
-    for article_id in gone:
-        store.delete_ids(sorted(states[article_id].chunk_ids))
-    return len(gone)
+    def write(self, pending: list[PendingArticle], states: dict) -> None:
+        """Embed and write batch by batch; then drop each changed article's surplus old chunks."""
+        self.progress.start_embedding(len(pending), sum(len(p.chunks) for p in pending))
+        for batch in batches(pending):
+            records = [record for item in batch for record in item.records()]
+            texts = [chunk.embed_text for item in batch for chunk in item.chunks]  # title + chunk
+            stale = []
+            for item in batch:
+                old = states.get(item.article.id)
+                if old:
+                    stale.extend(old.chunk_ids - {c.id for c in item.chunks})
+            if records:
+                self.store.write(records, self.embedder.encode(texts))
+            if stale:
+                self.store.delete_ids(sorted(stale))
+            self.summary.chunks += len(records)
+            self.progress.embedded(len(batch), len(records))
 
+    def prune(self, states: dict, seen: set[str], inputs: list[str]) -> int:
+        """Remove articles whose input is gone (never those whose input merely failed to read)."""
+        from ingest.pruning import gone_articles
 
-def _refresh_keyword_index(store, states, settings) -> None:
-    """Rebuild BM25 (and its chunk table) unless it was built for exactly these chunks."""
-    from ingest.keyword_index import build_from_store, read_fingerprint
-    from ingest.store import fingerprint
+        gone = gone_articles(states, seen, inputs, self.summary.failed)
+        for article_id in gone:
+            self.store.delete_ids(sorted(states[article_id].chunk_ids))
+        return len(gone)
 
-    current = fingerprint(states)
-    if read_fingerprint(settings.keyword_dir) != current:
-        build_from_store(store, current, settings.keyword_dir)
-    store.set_fingerprint(current)
+    def refresh_derived(self, states: dict) -> None:
+        """Bring the keyword index and the query model in step with the store, repairing damage."""
+        from ingest.derived_state import ensure_keyword_index, ensure_query_model
 
-
-def _locator(state) -> str:
-    """The file (or URL) an indexed article was read from."""
-    from pathlib import Path
-
-    origin = Path(state.origin)
-    if state.origin.startswith("/") and state.path and origin.is_dir():
-        return str(origin / state.path)
-    return state.origin
-
-
-def _locator_of_failure(error: InputError) -> str:
-    """The file or URL behind a failure ("x.jsonl:3" -> the resolved x.jsonl): never pruned."""
-    import re
-    from pathlib import Path
-
-    name = error.input
-    if name.startswith(("http://", "https://")):
-        return name
-    return str(Path(re.sub(r"(:\d+|\[\d+\]| entry \d+)$", "", name)).resolve())
-
-
-def _origin_gone(origin: str) -> bool:
-    from pathlib import Path
-
-    return origin.startswith("/") and not Path(origin).exists()
+        self.summary.repaired += ensure_keyword_index(self.store, self.settings, states)
+        loaded = self.embedder.loaded if isinstance(self.embedder, LazyEmbedder) else self.embedder
+        self.summary.repaired += ensure_query_model(self.settings, loaded)
 
 
-def _ensure_query_model(settings: Settings, embedder: _Embedder) -> None:
-    """Make the ONNX copy of the model the query side runs (once)."""
-    from ingest.embedding import ONNX_FILE
-
-    if not (settings.onnx_dir / ONNX_FILE).exists():
-        embedder.get().export_onnx(settings.onnx_dir)
+def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False, follow_links: bool = False,
+               progress: Progress | None = None, embedder=None) -> IngestSummary:
+    """Ingest `inputs` into the index of `settings` (the pipeline with its default parts)."""
+    pipeline = IngestPipeline(settings, embedder=embedder, progress=progress)
+    return pipeline.run(inputs, prune=prune, follow_links=follow_links)

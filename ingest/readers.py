@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 
 from ingest.article import Article, InputError
 from ingest.cleaning import clean_text, clean_title, parse_date
+from ingest.fields import Fields, tolerant_yaml_handler
 
 MIN_TEXT_CHARS = 20
 
@@ -52,14 +53,14 @@ def decode_text(doc: Doc) -> str:
         raise InputError(doc.name, f"not valid UTF-8 (byte {exc.start})") from None
 
 
-def _article(doc: Doc, title: str, body: str, *, article_id: str | None = None,
+def _article(doc: Doc, title: str | None, body: str, fields: Fields, *, article_id: str | None = None,
              url: str | None = None, published=None, source: str | None = None,
-             name: str | None = None, extra: dict | None = None) -> Article:
+             extra: dict | None = None) -> Article:
+    """The `Article`, from values already read by `fields` (whose warnings it carries)."""
     text = clean_text(body)
     title = clean_title(title or "")
-    label = name or doc.name
     if len(text) < MIN_TEXT_CHARS:
-        raise InputError(label, "no article text found")
+        raise InputError(fields.label, "no article text found")
     if not title:
         title = text.split("\n", 1)[0][:120]
     return Article(
@@ -71,7 +72,8 @@ def _article(doc: Doc, title: str, body: str, *, article_id: str | None = None,
         url=url or doc.url,
         published=parse_date(published),
         path=doc.path,
-        extra={k: str(v) for k, v in (extra or {}).items() if v not in (None, "")},
+        extra={k: v for k, v in (extra or {}).items() if v not in (None, "")},
+        warnings=fields.warnings,
     )
 
 
@@ -86,33 +88,34 @@ def read_markdown(doc: Doc) -> Iterator[Result]:
     import yaml
 
     text = decode_text(doc)
+    fields = Fields(doc.name)
     meta: dict = {}
     body = text
     if text.lstrip().startswith("---"):
+        handler = tolerant_yaml_handler()
         try:
-            post = frontmatter.loads(text)
+            post = frontmatter.loads(text, handler=handler)
         except (yaml.YAMLError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputError(doc.name, f"malformed front matter: {first}") from None
-        if not isinstance(post.metadata, dict):
-            raise InputError(doc.name, "malformed front matter: not a mapping")
+        if handler.not_a_mapping:
+            fields.warnings.append(f"{doc.name}: front matter is {handler.not_a_mapping}, not a mapping; ignored")
         meta, body = post.metadata, post.content
-    title = meta.get("title")
+    title = fields.text(meta, "title")
     if not title:
         title, body = _split_first_line(body)
     yield _article(
-        doc, str(title), body,
-        url=meta.get("source_url") or meta.get("url") or meta.get("link"),
-        published=meta.get("date") or meta.get("published_time") or meta.get("published"),
-        extra={"publisher": meta.get("publisher"), "tags": meta.get("tags")
-               if isinstance(meta.get("tags"), str) else None},
+        doc, title, body, fields,
+        url=fields.url(meta, "source_url", "url", "link"),
+        published=fields.date(meta, "date", "published_time", "published"),
+        extra={"publisher": fields.text(meta, "publisher"), "tags": fields.text(meta, "tags", joiner=", ")},
     )
 
 
 def read_plain_text(doc: Doc) -> Iterator[Result]:
     """Plain text: the first line is the title, the rest the body."""
     title, body = _split_first_line(decode_text(doc))
-    yield _article(doc, title, body)
+    yield _article(doc, title, body, Fields(doc.name))
 
 
 def read_html(doc: Doc) -> Iterator[Result]:
@@ -127,17 +130,18 @@ def read_html(doc: Doc) -> Iterator[Result]:
     if not extracted:
         raise InputError(doc.name, "no article text found in the HTML page")
     data = json.loads(extracted)
-    title = data.get("title") or ""
-    first, rest = _split_first_line(data.get("text") or "")
+    fields = Fields(doc.name)
+    title = fields.text(data, "title") or ""
+    first, rest = _split_first_line(fields.text(data, "text") or "")
     body = rest if title and first.strip() == title.strip() else f"{first}\n{rest}"
-    site = data.get("source-hostname") or data.get("sitename") or data.get("hostname")
-    canonical = data.get("source") if str(data.get("source", "")).startswith("http") else None
+    site = fields.text(data, "source-hostname", "sitename", "hostname")
+    canonical = fields.url(data, "source")
     yield _article(
-        doc, title, body.replace("\n", "\n\n"),
-        url=doc.url or canonical,
-        published=data.get("date"),
+        doc, title, body.replace("\n", "\n\n"), fields,
+        url=doc.url or (canonical if canonical and canonical.startswith("http") else None),
+        published=fields.date(data, "date"),
         source=None if doc.folder_source else site,
-        extra={"author": data.get("author"), "publisher": site},
+        extra={"author": fields.text(data, "author"), "publisher": site},
     )
 
 
@@ -146,26 +150,18 @@ _URL_KEYS = ("url", "link", "source_url")
 _DATE_KEYS = ("date", "published", "published_at", "pubDate", "published_time")
 
 
-def _first(record: dict, keys: tuple[str, ...]):
-    for key in keys:
-        if record.get(key):
-            return record[key]
-    return None
-
-
 def _record_article(doc: Doc, record, label: str, fallback_key: str) -> Article:
     if not isinstance(record, dict):
         raise InputError(label, "record is not a JSON object")
-    body = _first(record, _TEXT_KEYS)
-    if not isinstance(body, str) or not body.strip():
+    fields = Fields(label)
+    body = fields.text(record, *_TEXT_KEYS, joiner="\n\n")
+    if not body or not body.strip():
         raise InputError(label, "record has no text (expected one of: text, body, content)")
-    title = record.get("title") or record.get("headline") or ""
-    url = _first(record, _URL_KEYS)
-    key = record.get("id") or url or fallback_key
+    url = fields.url(record, *_URL_KEYS)
+    key = fields.text(record, "id") or url or fallback_key
     return _article(
-        doc, str(title), body, article_id=f"{doc.article_id}#{key}", url=url,
-        published=_first(record, _DATE_KEYS),
-        source=record.get("source") or record.get("publisher") or None, name=label,
+        doc, fields.text(record, "title", "headline"), body, fields, article_id=f"{doc.article_id}#{key}",
+        url=url, published=fields.date(record, *_DATE_KEYS), source=fields.text(record, "source", "publisher"),
     )
 
 
@@ -207,9 +203,9 @@ def read_json(doc: Doc) -> Iterator[Result]:
 
 def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Result]:
     """An RSS or Atom feed: each entry is an article (its id is the entry's link)."""
-    import feedparser
-
     from xml.sax import SAXException
+
+    import feedparser
 
     parsed = feedparser.parse(doc.data)
     problem = parsed.get("bozo_exception")
@@ -221,11 +217,9 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
     for number, entry in enumerate(parsed.entries):
         link = entry.get("link")
         label = link or f"{doc.name} entry {number + 1}"
-        body = ""
-        if entry.get("content"):
-            body = entry.content[0].get("value", "")
-        body = body or entry.get("summary", "")
-        published = entry.get("published") or entry.get("updated")
+        fields = Fields(label)
+        body = entry.content[0].get("value", "") if entry.get("content") else ""
+        body = body or fields.text(entry, "summary") or ""
         if follow_links and link and fetch is not None:
             try:
                 page = fetch(link)
@@ -235,8 +229,8 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
                 yield InputError(link, f"{exc.reason}; indexed the feed's summary instead")
         try:
             yield _article(
-                doc, entry.get("title", ""), body, article_id=link or f"{doc.article_id}#{number}",
-                url=link, published=published, source=feed_title, name=label,
+                doc, fields.text(entry, "title"), body, fields, article_id=link or f"{doc.article_id}#{number}",
+                url=link, published=fields.date(entry, "published", "updated"), source=feed_title,
             )
         except InputError as exc:
             yield exc
@@ -245,8 +239,9 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
 def looks_like_feed(data: bytes) -> bool:
     """True for RSS/Atom XML (sniffed from the first bytes)."""
     head = data[:2048].lstrip().lower()
-    return head.startswith(b"<?xml") and (b"<rss" in head or b"<feed" in head or b"<rdf" in head) \
-        or head.startswith(b"<rss") or head.startswith(b"<feed")
+    if head.startswith(b"<?xml"):
+        return b"<rss" in head or b"<feed" in head or b"<rdf" in head
+    return head.startswith((b"<rss", b"<feed"))
 
 
 READERS = {

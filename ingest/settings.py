@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     # --- ingestion ---------------------------------------------------------
     chunk_size: int = Field(128, ge=32, le=250, validation_alias=_env("SPACEBOT_CHUNK_SIZE"))
     chunk_overlap: int = Field(24, ge=0, le=128, validation_alias=_env("SPACEBOT_CHUNK_OVERLAP"))
-    model_path: Path | None = Field(None, validation_alias=_env("SPACEBOT_MODEL_PATH"))
+    # which embedding model builds and reads the index (ingest/models.py); changing it means re-ingesting
+    embed_model: Literal["minilm", "bge-small"] = Field("minilm", validation_alias=_env("SPACEBOT_EMBED_MODEL"))
+    model_path: Path | None = Field(None, validation_alias=_env("SPACEBOT_MODEL_PATH"))  # minilm only
     embed_batch_size: int = Field(32, ge=1, validation_alias=_env("SPACEBOT_EMBED_BATCH_SIZE"))
     max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("SPACEBOT_MAX_FILE_MB"))
     fetch_timeout: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_FETCH_TIMEOUT"))
@@ -84,12 +86,13 @@ class Settings(BaseSettings):
         return f"embedded chroma at {self.chroma_dir.resolve()}"
 
     @property
+    def embedding(self):
+        """The chosen `ingest.models.EmbeddingModel`."""
+        from ingest.models import embedding_model
+
+        return embedding_model(self.embed_model)
+
+    @property
     def llm_enabled(self) -> bool:
         """True when an OpenAI-compatible LLM server is configured."""
         return bool(self.llm_base_url)
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (tests build their own `Settings(...)`)."""
-    return Settings()

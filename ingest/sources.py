@@ -7,7 +7,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ingest.article import InputError
-from ingest.readers import READERS, Doc, Result, looks_like_feed, read_feed, read_html, suffix_of
+from ingest.readers import (
+    READERS,
+    Doc,
+    Result,
+    looks_like_feed,
+    read_feed,
+    read_html,
+    suffix_of,
+)
 
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.txt"}
 
@@ -80,7 +88,8 @@ def _file_doc(file: Path, root: Path | None, origin: str, max_bytes: int) -> Doc
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            raise InputError(name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (SPACEBOT_MAX_FILE_MB)")
+            raise InputError(name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
+                                   "(SPACEBOT_MAX_FILE_MB)")
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None

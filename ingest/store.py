@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.article_state import ArticleState, article_states
+from ingest.chunk_record import ChunkRecord
 from ingest.settings import Settings
 
 PAGE = 2000
@@ -15,27 +15,6 @@ PAGE = 2000
 
 class StoreUnavailable(Exception):
     """The vector store cannot be reached or opened; the message is one clear line."""
-
-
-@dataclass
-class ArticleState:
-    """What the index holds for one article, read back from its chunks' metadata."""
-
-    hashes: set[str] = field(default_factory=set)
-    indices: set[int] = field(default_factory=set)
-    n_chunks: int = 0
-    origin: str = ""
-    path: str | None = None
-    chunk_ids: set[str] = field(default_factory=set)
-
-    @property
-    def complete(self) -> bool:
-        """Every chunk present exactly once, all from the same version of the article."""
-        return len(self.hashes) == 1 and self.indices == set(range(self.n_chunks))
-
-    @property
-    def hash(self) -> str | None:
-        return next(iter(self.hashes)) if len(self.hashes) == 1 else None
 
 
 def _client(settings: Settings):
@@ -47,15 +26,17 @@ def _client(settings: Settings):
         try:
             return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
                                        ssl=settings.chroma_ssl, settings=chroma_settings)
-        except Exception as exc:  # chromadb raises ValueError/ConnectError here
+        except Exception as exc:  # noqa: BLE001  (chromadb raises ValueError/ConnectError here)
             raise StoreUnavailable(
                 f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
                 f"(CHROMA_HOST/CHROMA_PORT): {_first_line(exc)}") from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-    except Exception as exc:
-        raise StoreUnavailable(f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}") from None
+    except Exception as exc:  # noqa: BLE001  (any failure to open is one clear line, whatever its type)
+        raise StoreUnavailable(
+            f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}; move that folder aside "
+            "and run `spacebot ingest` again to rebuild it") from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -91,7 +72,7 @@ class ChunkStore:
             else:
                 self.collection = client.get_collection(settings.collection, embedding_function=None)
             self.max_batch = client.get_max_batch_size()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (chromadb's errors have no common base class)
             if not create and "does not exist" in str(exc).lower():
                 raise StoreUnavailable(f"no index yet at {self.location}: run `spacebot ingest` first") from None
             raise StoreUnavailable(f"the index at {self.location} is unavailable: {_first_line(exc)}") from None
@@ -101,7 +82,7 @@ class ChunkStore:
             return fn(*args, **kwargs)
         except StoreUnavailable:
             raise
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001  (chromadb's errors have no common base class)
             raise StoreUnavailable(f"{action} failed at {self.location}: {_first_line(exc)}") from None
 
     def count(self) -> int:
@@ -122,19 +103,22 @@ class ChunkStore:
                 yield chunk_id, meta or {}, doc
             offset += len(ids)
 
+    def iter_chunks(self, with_text: bool = True) -> Iterator[ChunkRecord]:
+        """Every chunk as a `ChunkRecord` (text left empty when `with_text` is False: faster)."""
+        include = ["metadatas", "documents"] if with_text else ["metadatas"]
+        for chunk_id, meta, doc in self.iter_records(include):
+            yield ChunkRecord.from_chroma(chunk_id, meta, doc)
+
     def article_states(self) -> dict[str, ArticleState]:
         """Per article: which chunk positions and versions the index holds."""
-        states: dict[str, ArticleState] = {}
-        for chunk_id, meta, _ in self.iter_records(["metadatas"]):
-            article_id = meta.get("article_id", chunk_id.rsplit("::", 1)[0])
-            state = states.setdefault(article_id, ArticleState())
-            state.hashes.add(meta.get("article_hash", ""))
-            state.indices.add(int(meta.get("chunk_index", -1)))
-            state.n_chunks = max(state.n_chunks, int(meta.get("n_chunks", 0)))
-            state.origin = meta.get("origin", state.origin)
-            state.path = meta.get("path", state.path)
-            state.chunk_ids.add(chunk_id)
-        return states
+        return article_states(self.iter_chunks(with_text=False))
+
+    def write(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
+        """Upsert whole articles' chunks, `max_batch` at a time (one call for a normal batch)."""
+        for start in range(0, len(records), self.max_batch):
+            part = records[start:start + self.max_batch]
+            self.upsert([r.id for r in part], vectors[start:start + self.max_batch],
+                        [r.text for r in part], [r.metadata() for r in part])
 
     def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str],
                metadatas: list[dict]) -> None:
@@ -146,10 +130,26 @@ class ChunkStore:
         for start in range(0, len(ids), PAGE):
             self._guard("deleting from the index", self.collection.delete, ids=ids[start:start + PAGE])
 
+    def fingerprint(self) -> str | None:
+        """The fingerprint of the contents the keyword index was last built for (collection metadata)."""
+        return (self.collection.metadata or {}).get("fingerprint")
+
     def set_fingerprint(self, value: str) -> None:
         """Record which contents the keyword index was built for (read by the query side)."""
-        if (self.collection.metadata or {}).get("fingerprint") != value:
-            self._guard("updating the index metadata", self.collection.modify, metadata={"fingerprint": value})
+        self._set_metadata(fingerprint=value)
+
+    def embed_model(self) -> str:
+        """The embedding model whose vectors the collection holds (indexes from before the choice: minilm)."""
+        return (self.collection.metadata or {}).get("embed_model", "minilm")
+
+    def record_model(self, key: str) -> None:
+        """Say which model's vectors are (being) written; an article re-embedded by it replaces the old ones."""
+        self._set_metadata(embed_model=key)
+
+    def _set_metadata(self, **values) -> None:
+        current = dict(self.collection.metadata or {})
+        if any(current.get(k) != v for k, v in values.items()):
+            self._guard("updating the index metadata", self.collection.modify, metadata={**current, **values})
 
     def query(self, embedding: np.ndarray, k: int, where: dict | None = None) -> list[tuple[str, float]]:
         """Nearest chunks to one unit vector: `(chunk id, cosine similarity)`, best first.
@@ -161,12 +161,3 @@ class ChunkStore:
                              query_embeddings=[embedding], n_results=k, where=where, include=["distances"])
         hits = [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
         return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
-
-
-def fingerprint(states: dict[str, ArticleState]) -> str:
-    """A digest of exactly which chunks of which article versions the store holds."""
-    digest = hashlib.sha256()
-    for article_id in sorted(states):
-        state = states[article_id]
-        digest.update(f"{article_id}\0{sorted(state.hashes)}\0{sorted(state.chunk_ids)}\n".encode())
-    return digest.hexdigest()

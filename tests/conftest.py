@@ -23,11 +23,20 @@ for _key in [k for k in os.environ if k.startswith(("SPACEBOT_", "CHROMA_", "SLA
     del os.environ[_key]
 
 
-def make_settings(data_dir: Path, **overrides):
-    """Settings for a test: its own data dir, nothing read from .env."""
+def make_settings(data_dir: Path | None = None, **overrides):
+    """Settings for a test (the one way tests build them): nothing read from `.env`, its
+    own data dir when it stores anything, fields given by name or by variable name."""
     from ingest.settings import Settings
 
-    return Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir, **overrides)
+    if data_dir is not None:
+        overrides["SPACEBOT_DATA_DIR"] = data_dir
+    return Settings(_env_file=None, **overrides)
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Settings with this test's own data dir."""
+    return make_settings(tmp_path)
 
 
 def free_port() -> int:

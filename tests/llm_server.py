@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from conftest import free_port  # noqa: F401 (re-exported for the LLM tests)
+
 from eval.llm_server import READY, gguf_path, llama_server, main  # noqa: F401 (re-exported)
 
 

@@ -127,7 +127,8 @@ def test_since_until_filters(runner, sample_env):
     assert data["refused"] and data["citations"] == []
 
 
-@pytest.mark.parametrize("flag, value", [("--since", "2024-13-01"), ("--until", "last week"), ("--since", "2024/01/31")])
+@pytest.mark.parametrize("flag, value",
+                         [("--since", "2024-13-01"), ("--until", "last week"), ("--since", "2024/01/31")])
 def test_bad_date_is_a_usage_error_with_one_clear_line(runner, sample_env, flag, value):
     stderr = assert_clean_failure(runner.invoke(app, ["ask", GERMANY, flag, value]), 2)
     message = [line for line in stderr.splitlines() if "is not a date" in line]

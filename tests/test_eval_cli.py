@@ -176,12 +176,14 @@ def test_eval_without_an_index_says_run_ingest_first(tmp_path, monkeypatch):
 
 def test_eval_generate_drafts_questions_in_the_eval_format(sample_service, tmp_path):
     """With an LLM (a canned OpenAI-compatible server on loopback), drafts are written for review."""
-    from eval.generate import generate_questions
-    from eval.questions import load_questions
     from llm_server import completion, http_stub
     from test_llm_service import llm_service
 
-    with http_stub({"/chat/completions": completion("who signed the accords for india? || Taranjit Singh Sandhu")}) as stub:
+    from eval.generate import generate_questions
+    from eval.questions import load_questions
+
+    reply = completion("who signed the accords for india? || Taranjit Singh Sandhu")
+    with http_stub({"/chat/completions": reply}) as stub:
         service = llm_service(sample_service, tmp_path / "data", stub.url)
         out = tmp_path / "drafts.jsonl"
         assert generate_questions(service, 3, out) == 3

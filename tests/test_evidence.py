@@ -8,6 +8,7 @@ import pytest
 
 from bot.core.evidence import weigh_evidence
 from bot.core.extractive import select_sentences
+from bot.core.gate import EvidenceGate
 from bot.core.records import ArticleHit, Passage
 from ingest.keyword_index import FINGERPRINT, KeywordIndex, build, read_fingerprint, slug_words
 
@@ -107,11 +108,20 @@ def test_an_index_from_an_older_format_reads_as_missing_so_it_is_rebuilt(keyword
 
 def test_a_date_about_someone_else_is_not_an_answer(keyword):
     index = SimpleNamespace(keyword=keyword)
+    gate = EvidenceGate(index)
     hits = hits_for("lunar-station", "moon-news")
     # The only dated sentence is about NASA, not China: no answer rather than a wrong one.
-    assert select_sentences("when does china plan to land astronauts on the moon?", hits, index) == []
-    chosen = select_sentences("when does nasa plan to land astronauts on the moon?", hits, index)
+    refusal = gate.check("when does china plan to land astronauts on the moon?", hits, [])
+    assert refusal is not None and "date" in refusal.reason
+    question = "when does nasa plan to land astronauts on the moon?"
+    assert gate.check(question, hits, []) is None
+    chosen = select_sentences(question, hits, index)
     assert chosen and "2026" in chosen[0].sentence
+
+
+def test_nothing_retrieved_is_refused(keyword):
+    refusal = EvidenceGate(SimpleNamespace(keyword=keyword)).check("who chairs the committee?", [], [])
+    assert refusal is not None and refusal.reason == "nothing retrieved"
 
 
 def test_a_definition_question_is_answered_by_the_definition(keyword):

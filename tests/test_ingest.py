@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-
-import pytest
 
 from conftest import SAMPLE, make_settings
 

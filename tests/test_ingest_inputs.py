@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from typer.testing import CliRunner
-
 from conftest import SAMPLE
+from typer.testing import CliRunner
 from web_fixture import Site
 
 ARTICLE = "Japan and the United States agreed on a lunar rover. " * 12
@@ -117,10 +116,11 @@ def test_urls_pages_feeds_dead_and_slow(site, cli):
     assert "summary instead" in errors[site.base + "/gateway"]
     assert summary["new"] == 3  # the page and both feed entries
 
-    from ingest.settings import Settings
+    from conftest import make_settings
+
     from ingest.store import ChunkStore
 
-    store = ChunkStore(Settings(), create=False)
+    store = ChunkStore(make_settings(), create=False)  # the data dir the cli fixture put in the environment
     metas = {m["article_id"]: m for _, m, _ in store.iter_records(["metadatas"])}
     assert metas[page]["url"] == page and metas[page]["title"] == "Japan joins lunar rover plan"
     assert metas[page]["published"] == "2024-04-10"

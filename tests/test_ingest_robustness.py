@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, SAMPLE, free_port, make_settings
 from test_ingest import assert_index_consistent
 

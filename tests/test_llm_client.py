@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import make_settings
 
 from bot.core.llm import LLMClient, LLMError, safe_url
-from ingest.settings import Settings
+
 try:
     from tests.llm_server import http_stub
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
@@ -30,7 +31,7 @@ def completion(content) -> str:
 
 def client(url: str, **kw) -> LLMClient:
     kw.setdefault("llm_model", "m")
-    return LLMClient(Settings(_env_file=None, llm_base_url=url, llm_timeout=5, **kw))
+    return LLMClient(make_settings(llm_base_url=url, llm_timeout=5, **kw))
 
 
 def test_plain_reply_and_request_shape():
@@ -98,7 +99,7 @@ def test_stream_pieces_reach_on_token():
 
 def test_unconfigured_client_is_an_llm_error():
     with pytest.raises(LLMError):
-        LLMClient(Settings(_env_file=None, llm_base_url=None))
+        LLMClient(make_settings(llm_base_url=None))
 
 
 def test_safe_url_drops_credentials():

@@ -10,20 +10,19 @@ passages, a few tokens) so that the whole file runs in well under a minute.
 
 from __future__ import annotations
 
-import re
-
 import io
 import json
 import logging
+import re
 import sys
 import time
 
 import pytest
+from conftest import make_settings
 
 from bot.core.followup import contextual_query
 from bot.core.generate import REFUSAL, build_messages
-from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, llm_passages
-from conftest import make_settings
+from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
 
 try:
     from tests.llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
@@ -42,18 +41,15 @@ SECRETS = {
     "SLACK_SIGNING_SECRET": "signing-SECRET-0f3e",
 }
 # Small prompts for the tiny CPU model: the request shape is what is under test.
-FAST = {"llm_articles": 2, "llm_passages_per_article": 1, "llm_max_tokens": 24}
+FAST = LLMLimits(articles=2, per_article=1, max_tokens=24)
 
 
 def llm_service(sample_service, data_dir, url: str, fast: bool = False, **env) -> AnswerService:
     """A service with the LLM at `url`, its own data dir, and the sample index."""
     env.setdefault("SPACEBOT_LLM_TIMEOUT", 30)
     env.setdefault("SPACEBOT_LLM_MODEL", "stub-model")
-    service = AnswerService(make_settings(data_dir, SPACEBOT_LLM_BASE_URL=url, **env), index=sample_service.index)
-    if fast:
-        for name, value in FAST.items():
-            setattr(service, name, value)
-    return service
+    return AnswerService(make_settings(data_dir, SPACEBOT_LLM_BASE_URL=url, **env), index=sample_service.index,
+                         llm_limits=FAST if fast else None)
 
 
 def llm_warnings(caplog) -> list[logging.LogRecord]:
@@ -67,7 +63,8 @@ def test_invalid_markers_are_removed_and_the_valid_one_cited(sample_service, tmp
     with http_stub({"/chat/completions": sse(ANSWER_PIECES)}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
         pieces: list[str] = []
-        hits, answer = service.answer(QUESTION, on_token=pieces.append)
+        answer = service.answer(QUESTION, on_token=pieces.append)
+    hits = answer.hits
     assert answer.text == ANSWER and not answer.refused and answer.note is None
     passages = llm_passages(hits)
     assert [(c.n, c.article_id) for c in answer.citations] == [(1, passages[0].article_id)]
@@ -81,12 +78,12 @@ def test_invalid_markers_are_removed_and_the_valid_one_cited(sample_service, tmp
 
 
 def test_answer_without_a_valid_marker_becomes_extractive_with_a_note(sample_service, tmp_path, caplog):
-    baseline = sample_service.answer(QUESTION)[1]
+    baseline = sample_service.answer(QUESTION)
     with http_stub({"/chat/completions": sse(["Walther Pelzer", " signed it", " [7]."])}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url, fast=True)
         pieces: list[str] = []
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
-            _, answer = service.answer(QUESTION, on_token=pieces.append)
+            answer = service.answer(QUESTION, on_token=pieces.append)
     assert answer.note == LLM_FALLBACK_NOTE and not answer.refused
     assert answer.text == baseline.text and answer.citations == baseline.citations
     # what was streamed stays what the LLM wrote (checked); the extractive text is not appended
@@ -98,14 +95,14 @@ def test_weak_evidence_refuses_without_asking_the_llm(sample_service, tmp_path):
     with http_stub({"/chat/completions": sse(ANSWER_PIECES)}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
         pieces: list[str] = []
-        _, answer = service.answer(UNANSWERABLE, on_token=pieces.append)
+        answer = service.answer(UNANSWERABLE, on_token=pieces.append)
     assert answer.refused and answer.text == REFUSAL_TEXT and answer.closest
     assert stub.requests == [] and pieces == []
 
 
 def test_llm_refusal_is_a_refusal(sample_service, tmp_path):
     with http_stub(chat_replies(["Not", " in the", " articles."])) as stub:
-        _, answer = llm_service(sample_service, tmp_path, stub.url).answer(QUESTION)
+        answer = llm_service(sample_service, tmp_path, stub.url).answer(QUESTION)
     assert answer.refused and answer.text == REFUSAL_TEXT and answer.closest and not answer.citations
     assert stub.bodies()[0]["stream"] is False  # nobody listens for tokens: not streamed
 
@@ -144,18 +141,18 @@ def test_failed_rewrite_falls_back_to_the_no_llm_query(sample_service, tmp_path,
 
 
 def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_service, tmp_path, caplog):
-    baseline = sample_service.answer(QUESTION)[1]
+    baseline = sample_service.answer(QUESTION)
     with silent_server() as url:
         service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
         pieces: list[str] = []
         with caplog.at_level(logging.DEBUG, logger="spacebot.llm"):
             start = time.monotonic()
-            _, answer = service.answer(QUESTION, on_token=pieces.append)
+            answer = service.answer(QUESTION, on_token=pieces.append)
             first = time.monotonic() - start
             start = time.monotonic()
-            _, again = service.answer(QUESTION)
+            again = service.answer(QUESTION)
             second = time.monotonic() - start
-            follow = service.answer(FOLLOW_UP, history=[(QUESTION, answer.text)])[1]
+            follow = service.answer(FOLLOW_UP, history=[(QUESTION, answer.text)])
     assert answer.note == LLM_FALLBACK_NOTE and answer.text == baseline.text
     assert pieces == [answer.text]  # nothing came from the LLM: the extractive text is streamed
     assert 0.9 < first < 5
@@ -171,7 +168,7 @@ def test_slow_follow_up_waits_one_timeout_not_two(sample_service, tmp_path, capl
         service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
             start = time.monotonic()
-            _, answer = service.answer(FOLLOW_UP, history=[(QUESTION, "Walther Pelzer [1].")])
+            answer = service.answer(FOLLOW_UP, history=[(QUESTION, "Walther Pelzer [1].")])
             elapsed = time.monotonic() - start
     assert answer.note == LLM_FALLBACK_NOTE or answer.refused
     assert elapsed < 1.9, elapsed  # the rewrite timed out: the answer was not tried as well
@@ -182,7 +179,7 @@ def test_server_down_falls_back_with_a_note(sample_service, tmp_path, caplog):
     service = llm_service(sample_service, tmp_path, f"http://127.0.0.1:{free_port()}/v1")
     with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
         start = time.monotonic()
-        _, answer = service.answer(QUESTION)
+        answer = service.answer(QUESTION)
     assert time.monotonic() - start < 5
     assert answer.note == LLM_FALLBACK_NOTE and answer.citations and not answer.refused
     (warning,) = llm_warnings(caplog)
@@ -198,16 +195,16 @@ def test_garbage_falls_back_with_a_note(sample_service, tmp_path, caplog, reply)
     with http_stub({"/chat/completions": reply}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
-            _, answer = service.answer(QUESTION, on_token=lambda piece: None)
-            _, again = service.answer(QUESTION, on_token=lambda piece: None)
+            answer = service.answer(QUESTION, on_token=lambda piece: None)
+            again = service.answer(QUESTION, on_token=lambda piece: None)
     assert answer.note == again.note == LLM_FALLBACK_NOTE and answer.citations
     assert len(stub.bodies()) == 2  # a bad reply is not a dead server: each question tries
     assert len(llm_warnings(caplog)) == 2  # once per question
 
 
 def test_chat_streams_the_answer_then_prints_sources(sample_service, tmp_path, monkeypatch, capsys):
-    from bot.faces.chat import run_chat
     from bot.core.records import Filters
+    from bot.faces.chat import run_chat
 
     replies = chat_replies(ANSWER_PIECES, rewrite="Who signed for India?")
     with http_stub(replies) as stub:
@@ -241,18 +238,19 @@ def proxy(llama_url):
 def test_real_server_gets_the_passages_and_streams_tokens(sample_service, tmp_path, proxy):
     service = llm_service(sample_service, tmp_path, proxy.url, fast=True, SPACEBOT_LLM_MODEL="")
     pieces: list[str] = []
-    hits, answer = service.answer(QUESTION, on_token=pieces.append)
+    answer = service.answer(QUESTION, on_token=pieces.append)
+    hits = answer.hits
     assert len(pieces) > 1  # tokens arrived one by one
     bodies = proxy.bodies()
     assert len(bodies) == 1  # no history: no rewrite
     body = bodies[0]
-    passages = llm_passages(hits, FAST["llm_articles"], FAST["llm_passages_per_article"])
+    passages = llm_passages(hits, FAST.articles, FAST.per_article)
     assert len(passages) == 2
     assert body["messages"] == build_messages(QUESTION, passages)
     for n, p in enumerate(passages, start=1):
         assert f"[{n}] {' '.join(p.title.split())}" in body["messages"][-1]["content"]
         assert p.text.strip() in body["messages"][-1]["content"]
-    assert body["stream"] is True and body["temperature"] == 0 and body["max_tokens"] == FAST["llm_max_tokens"]
+    assert body["stream"] is True and body["temperature"] == 0 and body["max_tokens"] == FAST.max_tokens
     assert body["model"].endswith(".gguf")  # looked up at /v1/models
     if answer.note:  # the tiny model cites nothing: the extractive answer, LLM text left as streamed
         assert answer.note == LLM_FALLBACK_NOTE and answer.citations
@@ -301,6 +299,6 @@ def test_spacebot_ask_streams_and_prints_sources(sample_service, sample_settings
     assert len(shown) > 1 and result.output.startswith("".join(shown))  # printed as it arrived
     assert re.search(r"\nSources:\n\[1\](?:\[\d+\])* ", result.output)
     if LLM_FALLBACK_NOTE in result.output:  # the tiny model cites nothing: quoted sentences
-        baseline = sample_service.answer(QUESTION)[1]
+        baseline = sample_service.answer(QUESTION)
         assert baseline.text in result.output
     assert REFUSAL not in result.output

@@ -3,10 +3,10 @@
 Requests are signed like Slack signs them; the app's `WebClient` points at
 `tests.fake_slack.FakeSlack`, whose recorded calls are polled with deadlines.
 
-Answers come from `ScriptedService`. Tests that want real answers take the
-`answers` fixture: it is the session fixture `sample_service` (the real
-AnswerService over the sample corpus) when tests/conftest.py defines it, else a
-`ScriptedService`.
+Answers come from `ScriptedService`. Tests that take the `answers` fixture run
+twice: with a `ScriptedService` (exact links, escaping, and the ack arriving
+while the answer is held back) and with the real AnswerService over the sample
+corpus (`sample_service`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
+from conftest import make_settings
 
-from bot.state.feedback import FeedbackStore
 from bot.core.records import Answer, ArticleHit, Citation
 from bot.faces.slack.app import build_app
-from bot.faces.slack.serve import serve_http, serve_socket_mode
 from bot.faces.slack.blocks import ACTION_UP, FEEDBACK_BLOCK_ID, REFUSAL_HEADER
-from ingest.settings import Settings
+from bot.faces.slack.serve import serve_http, serve_socket_mode
+from bot.state.feedback import FeedbackStore
 
 try:
     from tests.fake_slack import BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack, FakeSocketMode, sign
@@ -50,7 +50,8 @@ REAL_FOLLOW_UP = "which number signatory did that make them?"
 class ScriptedService:
     """Stands in for the AnswerService: fixed answers, thread-safe call log."""
 
-    def __init__(self, citations: list[Citation] | None = None, delay: float = 0.0) -> None:
+    def __init__(self, citations: list[Citation] | None = None, delay: float = 0.0, text: str | None = None) -> None:
+        self.text = text
         self.calls: list[tuple[str, str | None]] = []
         self.lock = threading.Lock()
         self.delay = delay
@@ -77,7 +78,7 @@ class ScriptedService:
                 ArticleHit("a1", "Mars Sample Return Update", "NASA", "https://www.nasa.gov/msr", "2024-01-09",
                            None, 0.2),
             ])
-        text = f"You asked: {question}. Artemis II will send four astronauts around the Moon [1][2]."
+        text = self.text or f"You asked: {question}. Artemis II will send four astronauts around the Moon [1][2]."
         return Answer(question, text, False, citations=list(self.citations))
 
 
@@ -95,13 +96,12 @@ class RecordingService:
         return self.inner.ask(question, conversation_id=conversation_id, on_token=on_token)
 
 
-@pytest.fixture
+@pytest.fixture(params=["scripted", "real"])
 def answers(request):
-    """The real `sample_service` when conftest provides it, else a `ScriptedService`."""
-    try:
+    """A `ScriptedService`, then the real `sample_service`: each test taking it runs with both."""
+    if request.param == "real":
         return request.getfixturevalue("sample_service")
-    except pytest.FixtureLookupError:
-        return ScriptedService()
+    return ScriptedService()
 
 
 def is_real(service) -> bool:
@@ -117,8 +117,8 @@ class Bot:
     def __init__(self, fake: FakeSlack, service, tmp_path) -> None:
         self.fake = fake
         self.service = service
-        settings = Settings(
-            data_dir=tmp_path,
+        settings = make_settings(
+            tmp_path,
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=fake.url.rstrip("/"),  # build_app must add the trailing slash
@@ -256,11 +256,10 @@ def test_mention_gets_one_threaded_reply_with_citations(make_bot, answers):
         answers.gate = threading.Event()
         question = "What is the Artemis II crew doing?"
 
-    t0 = time.monotonic()
     ts, (status, _) = bot.mention(question)
     assert status == 200
-    if not is_real(answers):
-        assert time.monotonic() - t0 < 2.5 and not bot.replies(), "acked only after answering"
+    if not is_real(answers):  # acked while the answer is still held back
+        assert not bot.replies(), "acked only after answering"
         answers.gate.set()
 
     (reply,) = bot.wait_replies(ts, timeout=60 if is_real(answers) else 10)
@@ -418,16 +417,17 @@ def test_follow_up_in_thread_shares_the_conversation(make_bot, answers):
 
 
 def test_mention_injection_in_the_question_is_neutralised(make_bot, answers):
-    bot = make_bot(RecordingService(answers))
+    service = RecordingService(answers)
+    bot = make_bot(service)
     question = "<!channel> <!here> <!everyone> <@U0VICTIM1> <!subteam^S0123|@team> what is Artemis?"
     ts, _ = bot.mention(question)
     (reply,) = bot.wait_replies(ts, timeout=60)
     shown = posted(reply)
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM1>", "<!subteam"):
         assert raw not in shown
-    if not is_real(answers):  # the scripted answer echoes the question: escaped
-        assert "&lt;!channel&gt;" in section_texts(reply)[0]
-        assert "&lt;!channel&gt;" in reply["text"]
+    assert service.calls[0][0] == "what is Artemis?"  # the markup never reaches the core
+    if not is_real(answers):  # the scripted answer echoes the question
+        assert section_texts(reply)[0].startswith("You asked: what is Artemis?")
 
 
 def test_mention_injection_from_an_article_is_neutralised(make_bot):
@@ -437,10 +437,14 @@ def test_mention_injection_from_an_article_is_neutralised(make_bot):
         Citation(2, "evil-2", "Title with > and |pipes|", "NASA", "https://example.org/a?x=1&y=<2>", None,
                  "", 0.4),
     ]
-    bot = make_bot(ScriptedService(citations=evil))
+    text = "Launch <!channel> & <@U0VICTIM1> said <https://evil.example|click> [1][2]."
+    bot = make_bot(ScriptedService(citations=evil, text=text))
     ts, _ = bot.mention("What happened?")
     (reply,) = bot.wait_replies(ts)
     shown = posted(reply)
+    escaped = "Launch &lt;!channel&gt; &amp; &lt;@U0VICTIM1&gt; said &lt;https://evil.example|click&gt; [1][2]."
+    assert section_texts(reply)[0] == escaped  # an article's words are shown, never acted on
+    assert reply["text"].startswith(escaped)
     for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM1>", "<#C0SECRET1>",
                 "<https://evil.example", "javascript:"):
         assert raw not in shown, raw
@@ -553,8 +557,8 @@ def test_socket_mode_acks_answers_and_drops_redelivery(fake, tmp_path):
     service = ScriptedService()
     with FakeSocketMode() as ws:
         fake.socket_url = ws.url
-        settings = Settings(data_dir=tmp_path, slack_bot_token=TOKEN, slack_app_token="xapp-1-A0-test",
-                            slack_api_url=fake.url)
+        settings = make_settings(tmp_path, slack_bot_token=TOKEN, slack_app_token="xapp-1-A0-test",
+                                 slack_api_url=fake.url)
         app = build_app(settings, service)
         stop = threading.Event()
         thread = threading.Thread(target=serve_socket_mode, args=(app, "xapp-1-A0-test"),
@@ -589,8 +593,9 @@ def test_socket_mode_acks_answers_and_drops_redelivery(fake, tmp_path):
 @pytest.mark.slow
 def test_index_going_away_mid_run_gets_an_apology_not_silence(make_bot, chroma_server, tmp_path, caplog):
     """A real index on a Chroma server: answered; then the server dies and the thread hears why."""
+    from conftest import SAMPLE
+
     from bot.core.service import AnswerService
-    from conftest import SAMPLE, make_settings
     from ingest.pipeline import run_ingest
 
     settings = make_settings(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma_server.port)

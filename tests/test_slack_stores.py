@@ -6,13 +6,13 @@ import threading
 import time
 
 import pytest
+from conftest import make_settings
 
-from bot.state.feedback import FeedbackStore
-from bot.faces.slack.app import conversation_id, strip_mention
+from bot.faces.slack.app import conversation_id
 from bot.faces.slack.client import api_base_url
 from bot.faces.slack.serve import run
 from bot.state.event_ids import SeenEvents
-from ingest.settings import Settings
+from bot.state.feedback import FeedbackStore
 
 
 def test_feedback_store_round_trip(tmp_path):
@@ -53,16 +53,14 @@ def test_helpers():
     assert api_base_url("https://slack-gov.com/api") == "https://slack-gov.com/api/"
     assert api_base_url("http://127.0.0.1:9/api/") == "http://127.0.0.1:9/api/"
     assert api_base_url("  ") is None and api_base_url(None) is None
-    assert strip_mention("<@UBOT1> what about <@U2>?", "UBOT1") == "what about <@U2>?"
-    assert strip_mention("  <@UBOT1|spacebot>  hi ", None) == "hi"
     assert conversation_id("C1", "1.2") == "slack:C1:1.2"
     assert conversation_id("D1", None, dm=True) == "slack:D1:dm"
     assert conversation_id("D1", "3.4", dm=True) == "slack:D1:3.4"
 
 
 def test_run_explains_missing_credentials(tmp_path):
-    settings = Settings(data_dir=tmp_path, slack_bot_token="xoxb-x", slack_app_token=None,
-                        slack_signing_secret=None)
+    settings = make_settings(tmp_path, slack_bot_token="xoxb-x", slack_app_token=None,
+                             slack_signing_secret=None)
     with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
         run(settings, service=None)
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):

@@ -10,18 +10,17 @@ the real `AnswerService` over the shared sample index, its LLM a canned stream
 
 from __future__ import annotations
 
-import re
-
 import json
 import logging
+import re
 import time
 
 import pytest
-
-from bot.state.feedback import FeedbackStore
-from bot.core.service import LLM_FALLBACK_NOTE, AnswerService
-from bot.faces.slack.blocks import APOLOGY, FEEDBACK_BLOCK_ID, PLACEHOLDER, WRITING
 from conftest import make_settings
+
+from bot.core.service import LLM_FALLBACK_NOTE, AnswerService, LLMLimits
+from bot.faces.slack.blocks import APOLOGY, FEEDBACK_BLOCK_ID, PLACEHOLDER, WRITING
+from bot.state.feedback import FeedbackStore
 
 try:
     from test_slack_app import CHANNEL, REAL_QUESTION, fake, make_bot, posted, section_texts  # noqa: F401
@@ -35,7 +34,7 @@ except ImportError:
 QUESTION = "who signed the artemis accords for germany?"
 WORDS = "Walther Pelzer signed the Artemis Accords for Germany <!channel> [42] on 14 September 2023 [1]."
 FINAL = "Walther Pelzer signed the Artemis Accords for Germany &lt;!channel&gt; on 14 September 2023 [1]."
-FAST = {"llm_articles": 2, "llm_passages_per_article": 1, "llm_max_tokens": 24}
+FAST = LLMLimits(articles=2, per_article=1, max_tokens=24)
 
 
 def pieces(text: str) -> list[str]:
@@ -43,10 +42,10 @@ def pieces(text: str) -> list[str]:
     return [words[0]] + [" " + w for w in words[1:]]
 
 
-def llm_service(sample_service, data_dir, url: str, **env) -> AnswerService:
+def llm_service(sample_service, data_dir, url: str, limits: LLMLimits | None = None, **env) -> AnswerService:
     env.setdefault("SPACEBOT_LLM_TIMEOUT", 30)
     settings = make_settings(data_dir / "service", SPACEBOT_LLM_BASE_URL=url, **env)
-    return AnswerService(settings, index=sample_service.index)
+    return AnswerService(settings, index=sample_service.index, llm_limits=limits)
 
 
 def thread_calls(fake, ts: str):
@@ -208,9 +207,7 @@ def llama_url():
 def test_real_llm_reply_is_streamed_and_finished_with_sources_and_buttons(make_bot, fake, sample_service,
                                                                          tmp_path, llama_url):
     with http_stub(upstream=llama_url) as proxy:
-        service = llm_service(sample_service, tmp_path, proxy.url)
-        for name, value in FAST.items():
-            setattr(service, name, value)
+        service = llm_service(sample_service, tmp_path, proxy.url, limits=FAST)
         bot = make_bot(service)
         ts, _ = bot.mention(REAL_QUESTION)
         post, updates = wait_finished(fake, ts, timeout=60)
@@ -221,7 +218,7 @@ def test_real_llm_reply_is_streamed_and_finished_with_sources_and_buttons(make_b
     assert any(re.match(r"\*Sources\*\n\[1\](\[\d+\])* ", t) for t in final_texts)
     assert any(b["type"] == "actions" for b in final.params["blocks"])
     if any(LLM_FALLBACK_NOTE in t for t in final_texts):  # the tiny model cites nothing
-        baseline = sample_service.answer(REAL_QUESTION)[1]
+        baseline = sample_service.answer(REAL_QUESTION)
         assert final_texts[0] == baseline.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     (body,) = proxy.bodies()
     assert body["stream"] is True and REAL_QUESTION in json.dumps(body["messages"])

@@ -7,8 +7,8 @@ import re
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS = {
     "money": re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:million|billion|trillion|dollars|euros)\b", re.I),
-    "number": re.compile(r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                         r"dozen|hundred|thousand|million|billion)\b", re.I),
+    "number": re.compile(r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                         r"eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I),
     "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
     # laws and treaties define terms as 'The term "space object" includes ...' or '"X" means ...'
     "definition": re.compile(r"\b(?:means|shall mean|includes|is defined as|are defined as|refers to)\b", re.I),

@@ -74,6 +74,7 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     closest: list[ArticleHit] = field(default_factory=list)  # shown when refused
     note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
+    hits: list[ArticleHit] = field(default_factory=list, repr=False)  # what it was built from, best first
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """Citations grouped by article, for display: `([1, 3], first citation)` per article."""

@@ -1,26 +1,66 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by reciprocal rank, grouped by article."""
+"""Hybrid retrieval: candidate chunks from dense (Chroma) and BM25 search, fused by
+reciprocal rank at article level (`ReciprocalRankFusion`, a stage of its own)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from bot.core.records import ArticleHit, Filters, Passage
 from bot.core.search_index import SearchIndex
 from ingest.article import date_to_ts
+from ingest.chunk_record import chroma_where
 
 MODES = ("dense", "bm25", "hybrid")
-RRF_K = 60  # the usual reciprocal-rank-fusion constant
+RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009); k = 10/30/60 differ by noise
 CANDIDATES = 100  # chunks each search contributes before grouping
-PASSAGES_PER_ARTICLE = 3
+PASSAGES_PER_ARTICLE = 3  # passages kept per article: what the answerers quote from
+
+
+@dataclass
+class FusedArticle:
+    """An article as fusion ranks it: its score and its chunks (table row, score), best first."""
+
+    article_id: str
+    score: float
+    chunks: list[tuple[int, float]] = field(default_factory=list)
+
+
+class ReciprocalRankFusion:
+    """Fuses ranked chunk lists at article level: each list ranks articles by their best
+    chunk, and an article scores the sum of 1 / (k + rank) over the lists; a chunk scores
+    the same over its own ranks (that orders the passages within an article)."""
+
+    def __init__(self, k: int = RRF_K):
+        self.k = k
+
+    def fuse(self, ranked_lists: list[list[tuple[int, float]]], article_of, top: int) -> list[FusedArticle]:
+        """The `top` articles; `ranked_lists` hold (table row, score), `article_of[row]` is its article."""
+        article_score: dict[str, float] = defaultdict(float)
+        chunk_score: dict[int, float] = defaultdict(float)
+        for ranked in ranked_lists:
+            article_rank: dict[str, int] = {}
+            for rank, (row, _) in enumerate(ranked):
+                chunk_score[row] += 1.0 / (self.k + rank + 1)
+                article_rank.setdefault(article_of[row], len(article_rank))
+            for article_id, rank in article_rank.items():
+                article_score[article_id] += 1.0 / (self.k + rank + 1)
+        by_article: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for row in sorted(chunk_score, key=chunk_score.get, reverse=True):
+            by_article[article_of[row]].append((row, chunk_score[row]))
+        best = sorted(article_score, key=lambda a: (-article_score[a], a))[:top]
+        return [FusedArticle(a, article_score[a], by_article[a]) for a in best]
 
 
 class Retriever:
-    """Finds the articles (and their best passages) for a query."""
+    """Finds the articles (and their best passages) for a query: candidates from each
+    search, then `fusion` (default `ReciprocalRankFusion()`)."""
 
-    def __init__(self, index: SearchIndex):
+    def __init__(self, index: SearchIndex, fusion=None):
         self.index = index
+        self.fusion = fusion or ReciprocalRankFusion()
         table = index.keyword.table.columns
         self._sources = np.array(table["source"], dtype=object)
         self._ts = np.array([t if t is not None else np.nan for t in table["published_ts"]], dtype=float)
@@ -65,27 +105,13 @@ class Retriever:
 
     def _group(self, ranked_lists: list[list[tuple[int, float]]], k: int) -> list[ArticleHit]:
         table = self.index.keyword.table
-        article_score: dict[str, float] = defaultdict(float)
-        chunk_score: dict[int, float] = defaultdict(float)
-        for ranked in ranked_lists:
-            article_rank: dict[str, int] = {}
-            for rank, (row, _) in enumerate(ranked):
-                chunk_score[row] += 1.0 / (RRF_K + rank + 1)
-                article_rank.setdefault(table.columns["article_id"][row], len(article_rank))
-            for article_id, rank in article_rank.items():
-                article_score[article_id] += 1.0 / (RRF_K + rank + 1)
-        by_article: dict[str, list[int]] = defaultdict(list)
-        for row in sorted(chunk_score, key=chunk_score.get, reverse=True):
-            by_article[table.columns["article_id"][row]].append(row)
-        top = sorted(article_score, key=lambda a: (-article_score[a], a))[:k]
         hits = []
-        for article_id in top:
-            rows = by_article[article_id][:PASSAGES_PER_ARTICLE]
-            passages = [_passage(table.row(r), chunk_score[r]) for r in rows]
+        for fused in self.fusion.fuse(ranked_lists, table.columns["article_id"], k):
+            passages = [_passage(table.row(r), score) for r, score in fused.chunks[:PASSAGES_PER_ARTICLE]]
             first = passages[0]
-            hits.append(ArticleHit(article_id=article_id, title=first.title, source=first.source,
+            hits.append(ArticleHit(article_id=fused.article_id, title=first.title, source=first.source,
                                    url=first.url, published=first.published, path=first.path,
-                                   score=article_score[article_id], passages=passages))
+                                   score=fused.score, passages=passages))
         return hits
 
 
@@ -96,13 +122,5 @@ def _passage(row: dict, score: float) -> Passage:
 
 
 def _chroma_where(filters: Filters) -> dict | None:
-    clauses = []
-    if filters.source is not None:
-        clauses.append({"source": {"$eq": filters.source}})
-    if filters.since is not None:
-        clauses.append({"published_ts": {"$gte": date_to_ts(filters.since)}})
-    if filters.until is not None:
-        clauses.append({"published_ts": {"$lte": date_to_ts(filters.until)}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return chroma_where(filters.source, date_to_ts(filters.since) if filters.since else None,
+                        date_to_ts(filters.until) if filters.until else None)

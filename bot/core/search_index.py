@@ -16,8 +16,8 @@ class SearchIndex:
     """Read-only handles on the index, opened once and shared by every question.
 
     The BM25 index (and its chunk table) lives under `SPACEBOT_DATA_DIR`; if it is
-    missing or was built for other contents than the vector store now holds (a
-    Chroma server fed from another machine), it is rebuilt from the store.
+    missing, damaged, or was built for other contents than the vector store now holds
+    (a Chroma server fed from another machine), it is rebuilt from the store.
     """
 
     def __init__(self, settings: Settings):
@@ -28,33 +28,17 @@ class SearchIndex:
         self.keyword = self._load_keyword_index()
 
     def _load_keyword_index(self):
-        from ingest.keyword_index import KeywordIndex, build_from_store, read_fingerprint
-        from ingest.store import fingerprint
+        from ingest.derived_state import check_model, open_keyword_index
 
-        target = self.settings.keyword_dir
-        expected = (self.store.collection.metadata or {}).get("fingerprint")
-        local = read_fingerprint(target)
-        if local is None or (expected and expected != local):
-            log.warning("keyword index %s; rebuilding it from %s",
-                        "missing or from an older version" if local is None else "out of date", self.store.location)
-            build_from_store(self.store, expected or fingerprint(self.store.article_states()), target)
-        return KeywordIndex(target)
+        check_model(self.store, self.settings)  # vectors of another model would match nothing sensibly
+        return open_keyword_index(self.store, self.settings)
 
     @cached_property
     def encoder(self):
-        """The query encoder: ONNX (fast start) if ingest made it, else sentence-transformers."""
-        from ingest.embedding import ONNX_FILE
+        """The query encoder: the ONNX copy ingest made (rebuilt if damaged), else sentence-transformers."""
+        from ingest.derived_state import open_query_encoder
 
-        if (self.settings.onnx_dir / ONNX_FILE).exists():
-            from ingest.onnx_encoder import OnnxEncoder
-
-            return OnnxEncoder(self.settings.onnx_dir)
-        from ingest.embedding import DocumentEmbedder
-        from ingest.model_files import model_dir
-
-        log.warning("no ONNX query model under %s; loading sentence-transformers (slow start)",
-                    self.settings.onnx_dir)
-        return DocumentEmbedder(model_dir(self.settings.model_path))
+        return open_query_encoder(self.settings)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         return self.encoder.encode(texts)

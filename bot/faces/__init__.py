@@ -1,1 +1,4 @@
-"""The faces people use: the command line, the terminal chat and Slack. Each reaches the core only through `AnswerService`."""
+"""The faces people use: the command line, the terminal chat and Slack.
+
+Each reaches the core only through `bot.core.api.AskService` (implemented by `AnswerService`).
+"""

@@ -37,13 +37,14 @@ def run_chat(service, filters, conversation: str | None = None, out=print, write
     `out(text)` prints a block of text; with an LLM, `write(piece)` shows the answer
     as it is written (default: straight to stdout when `out` is `print`).
     """
-    from bot.core.service import QuestionError
+    from bot.core.api import QuestionError, streams_answers
+    from bot.faces.streaming import Stream
     from bot.faces.terminal import format_answer
     from ingest.store import StoreUnavailable
 
     if write is None and out is print:
         write = _stdout_write
-    stream = write is not None and getattr(service, "llm", None) is not None
+    streaming = write is not None and streams_answers(service)
     conversation = conversation or f"cli:{uuid.uuid4().hex[:12]}"
     out(f"{HELP}\n(conversation {conversation})")
     for line in _reader():
@@ -56,25 +57,16 @@ def run_chat(service, filters, conversation: str | None = None, out=print, write
             continue
         if not command:
             continue
-        streamed: list[str] = []
-
-        def on_token(piece: str) -> None:
-            streamed.append(piece)
-            write(piece)
-
+        stream = Stream(write) if streaming else None
         try:
-            answer = service.ask(command, conversation_id=conversation, filters=filters,
-                                 on_token=on_token if stream else None)
-        except QuestionError as exc:
-            out(f"error: {exc}")
-            continue
-        except StoreUnavailable as exc:
+            answer = service.ask(command, conversation_id=conversation, filters=filters, on_token=stream)
+        except (QuestionError, StoreUnavailable) as exc:
             out(f"error: {exc}")
             continue
         shown = format_answer(answer)
-        if streamed and "".join(streamed) == answer.text:
+        if stream is not None and stream.showed_all_of(answer):
             shown = shown[len(answer.text):].lstrip("\n")  # the text is on screen already
             write("\n\n" if shown else "\n")
-        elif streamed:  # the LLM's words were dropped (see the note): show the answer given
+        elif stream is not None and stream.started():  # the LLM's words were dropped (see the note)
             write("\n\n")
         out(shown + "\n")

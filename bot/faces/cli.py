@@ -9,7 +9,6 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -20,9 +19,15 @@ app = typer.Typer(
 
 
 def _settings():
+    from pydantic import ValidationError
+
     from ingest.settings import Settings
 
-    return Settings()
+    try:
+        return Settings()
+    except ValidationError as exc:  # a bad value in the environment or .env: name it, no traceback
+        problem = exc.errors()[0]
+        _fail(f"{'.'.join(map(str, problem['loc']))}={problem.get('input')!r}: {problem['msg']}", code=2)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -39,10 +44,12 @@ def _console():
 
 @app.command()
 def ingest(
-    inputs: list[str] = typer.Argument(..., help="Folders, files (.md .txt .html .json .jsonl .rss .xml) or http(s) URLs."),
+    inputs: list[str] = typer.Argument(
+        ..., help="Folders, files (.md .txt .html .json .jsonl .rss .xml) or http(s) URLs."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     prune: bool = typer.Option(False, "--prune", help="Remove indexed articles whose inputs are gone."),
-    follow_links: bool = typer.Option(False, "--follow-links", help="For feeds: fetch each entry's page for the full text."),
+    follow_links: bool = typer.Option(
+        False, "--follow-links", help="For feeds: fetch each entry's page for the full text."),
 ) -> None:
     """Add articles to the index; unchanged articles are skipped, changed ones replaced."""
     from bot.faces.ingest_view import IngestView, print_summary
@@ -62,6 +69,8 @@ def ingest(
         print_summary(console, summary)
     for error in summary.failed:
         typer.echo(f"failed: {error}", err=True)
+    for warning in summary.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     raise typer.Exit(1 if summary.failed else 0)
 
 
@@ -89,10 +98,29 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     Console().print(table)
 
 
-def _filters(source: Optional[str], since: Optional[str], until: Optional[str]):
+@app.command()
+def doctor(
+    repair: bool = typer.Option(False, "--repair", help="Rebuild the damaged parts that can be rebuilt."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check every part of the index (and the state store); exit 0 when all is well, 1 otherwise."""
+    from bot.faces.doctor_view import check_state_store
+    from ingest.doctor import check_index
+
+    settings = _settings()
+    checks = [*check_index(settings, repair=repair), check_state_store(settings.state_db)]
+    if as_json:
+        typer.echo(json.dumps([c.to_dict() for c in checks], indent=2, ensure_ascii=False))
+    else:
+        for check in checks:
+            typer.echo(f"{check.status:>8}  {check.part}: {check.detail}")
+    raise typer.Exit(0 if all(c.status == "ok" for c in checks) else 1)
+
+
+def _filters(source: str | None, since: str | None, until: str | None):
     from bot.core.records import Filters
 
-    def day(value: Optional[str], flag: str):
+    def day(value: str | None, flag: str):
         if value is None:
             return None
         try:
@@ -109,17 +137,20 @@ def _service():
     return AnswerService(_settings())
 
 
-def _print_answer(answer, streamed: bool = False) -> None:
+def _print_answer(answer, stream=None) -> None:
+    """The answer with its sources; after a stream that showed the whole text, only what follows it."""
     from bot.faces.terminal import format_answer
 
     text = format_answer(answer)
-    if streamed:  # the answer text itself was already printed as it arrived
-        text = text[len(answer.text):].removeprefix("\n")
+    if stream is not None and stream.started():
+        typer.echo()  # end the streamed line
+        if stream.showed_all_of(answer):
+            text = text[len(answer.text):].removeprefix("\n")
     typer.echo(text)
 
 
 def _answer_or_fail(run):
-    from bot.core.service import QuestionError
+    from bot.core.api import QuestionError
     from ingest.store import StoreUnavailable
 
     try:
@@ -139,36 +170,31 @@ UNTIL = typer.Option(None, "--until", help="Only articles published on or before
 def ask(
     question: str = typer.Argument(..., help="The question, in quotes."),
     as_json: bool = typer.Option(False, "--json", help="Print {answer, refused, citations} as JSON."),
-    k: Optional[int] = typer.Option(None, "-k", min=1, max=50, help="Sources to cite / articles to list."),
-    source: Optional[str] = SOURCE,
-    since: Optional[str] = SINCE,
-    until: Optional[str] = UNTIL,
+    k: int | None = typer.Option(None, "-k", min=1, max=50, help="Sources to cite / articles to list."),
+    source: str | None = SOURCE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
 ) -> None:
     """Answer one question from the ingested articles, with numbered sources."""
+    from bot.core.api import streams_answers
+    from bot.faces.streaming import Stream
+
     filters = _filters(source, since, until)
     service = _service()
-    streamed = []
-
-    def on_token(piece: str) -> None:
-        if service.llm is not None and not as_json:
-            streamed.append(piece)
-            typer.echo(piece, nl=False)
-
-    answer = _answer_or_fail(lambda: service.answer(question, filters=filters, k=k, on_token=on_token)[1])
+    stream = Stream(lambda piece: typer.echo(piece, nl=False)) if not as_json and streams_answers(service) else None
+    answer = _answer_or_fail(lambda: service.ask(question, filters=filters, k=k, on_token=stream))
     if as_json:
         typer.echo(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return
-    if streamed:
-        typer.echo()
-    _print_answer(answer, streamed=bool(streamed) and "".join(streamed) == answer.text)
+    _print_answer(answer, stream)
 
 
 @app.command()
 def chat(
-    conversation: Optional[str] = typer.Option(None, "--conversation", help="Resume a stored conversation by id."),
-    source: Optional[str] = SOURCE,
-    since: Optional[str] = SINCE,
-    until: Optional[str] = UNTIL,
+    conversation: str | None = typer.Option(None, "--conversation", help="Resume a stored conversation by id."),
+    source: str | None = SOURCE,
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
 ) -> None:
     """An interactive session that remembers the conversation, so follow-ups work."""
     from bot.faces.chat import run_chat
@@ -220,8 +246,8 @@ def eval_command(
     questions: str = typer.Argument(..., help="A question file (.jsonl), or `generate` to draft one with an LLM."),
     mode: str = typer.Option("dense,bm25,hybrid", "--mode", help="Comma-separated retrieval modes to compare."),
     k: int = typer.Option(10, "-k", min=1, max=100, help="Articles retrieved per question."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write report.md, results.json and chart.png here."),
-    baseline: Optional[Path] = typer.Option(None, "--baseline", help="An earlier results.json to compare with."),
+    out: Path | None = typer.Option(None, "--out", help="Write report.md, results.json and chart.png here."),
+    baseline: Path | None = typer.Option(None, "--baseline", help="An earlier results.json to compare with."),
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     count: int = typer.Option(20, "--count", help="With `generate`: how many questions to draft."),
 ) -> None:
@@ -282,10 +308,6 @@ def eval_command(
         typer.echo(json.dumps(result.to_json(), indent=2))
     else:
         Console().print(render_table(result, previous))
-
-
-def main() -> None:  # pragma: no cover - console entry point
-    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

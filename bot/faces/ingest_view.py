@@ -9,8 +9,15 @@ class IngestView(Progress):
     """Shows reading and embedding progress (articles/s, chunks/s) on stderr."""
 
     def __init__(self, console, quiet: bool = False):
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress as Bar, SpinnerColumn,
-                                   TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as Bar
 
         self.bar = Bar(
             SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -20,7 +27,6 @@ class IngestView(Progress):
         self.reading = None
         self.embedding = None
         self.articles = 0
-        self.read_count = 0
 
     def __enter__(self):
         self.bar.start()
@@ -35,7 +41,6 @@ class IngestView(Progress):
             self.bar.update(self.reading, description=name)
 
     def read(self, article_or_error) -> None:
-        self.read_count += 1
         self.bar.update(self.reading, advance=1)
 
     def start_embedding(self, articles: int, chunks: int) -> None:
@@ -64,3 +69,5 @@ def print_summary(console, summary: IngestSummary) -> None:
     console.print(f"{summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged; "
                   f"index holds {summary.total_articles} articles in {summary.total_chunks} chunks",
                   highlight=False)
+    for repaired in summary.repaired:
+        console.print(f"repaired {repaired}", highlight=False)

@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from bot.core.records import Answer
-
-
-def source_line(numbers: list[int] | None, title: str, source: str, published: str | None,
-                url: str | None) -> str:
-    """`[n] title — source, date, link` (the one place a citation line is formatted).
-
-    Several numbers (passages of one article) share a line: `[1][3] title — ...`.
-    """
-    head = "".join(f"[{n}]" for n in numbers) + " " if numbers else "- "
-    details = ", ".join(x for x in (source, published, url) if x)
-    return f"{head}{title}" + (f" — {details}" if details else "")
+from bot.faces.sources import cited_lines, closest_lines
 
 
 def format_answer(answer: Answer) -> str:
@@ -23,9 +13,7 @@ def format_answer(answer: Answer) -> str:
         lines += ["", f"({answer.note})"]
     if answer.refused:
         if answer.closest:
-            lines += ["", "Closest articles:"]
-            lines += [source_line(None, h.title, h.source, h.published, h.url) for h in answer.closest]
+            lines += ["", "Closest articles:", *closest_lines(answer.closest)]
     elif answer.citations:
-        lines += ["", "Sources:"]
-        lines += [source_line(numbers, c.title, c.source, c.published, c.url) for numbers, c in answer.sources()]
+        lines += ["", "Sources:", *cited_lines(answer)]
     return "\n".join(lines)

@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-
 EXPIRE_EVERY = 200  # turns appended between sweeps of expired conversations
 
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
+from bot.core.api import AskService, QuestionError, streams_answers
+from bot.core.question import normalise_question
 from bot.faces.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
@@ -28,16 +29,17 @@ from bot.faces.slack.blocks import (
     with_feedback_recorded,
 )
 from bot.faces.slack.client import make_client, secret_value, with_rate_limit_retries
-from bot.faces.slack.replies import StreamedReply, post_reply, streams_answers
+from bot.faces.slack.replies import StreamedReply, post_reply
 
 if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
-    from bot.state.feedback import FeedbackStore
-    from bot.core.records import Answer
     from bot.state.event_ids import SeenEvents
+    from bot.state.feedback import FeedbackStore
     from ingest.settings import Settings
+
+__all__ = ["AskService", "build_app", "conversation_id"]  # AskService: serve.py imports it from here
 
 log = logging.getLogger("spacebot.slack")
 
@@ -45,35 +47,9 @@ EMPTY_QUESTION_HINT = (
     "Ask me a question about space policy, for example "
     "_What did the Artemis Accords commit signatories to?_"
 )
-_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-
-
-class AskService(Protocol):
-    """The answering core, as the Slack face uses it.
-
-    A service whose `llm_ready()` returns True (or, lacking that method, whose `llm`
-    is not None) writes its answers with an LLM: the reply is then streamed.
-    """
-
-    def ask(
-        self,
-        question: str,
-        conversation_id: str | None = None,
-        on_token: Callable[[str], None] | None = None,
-    ) -> Answer: ...
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def strip_mention(text: str | None, bot_user_id: str | None = None) -> str:
-    """The question without the bot's `<@BOTID>` (or, bot id unknown, leading mentions)."""
-    text = text or ""
-    if bot_user_id:
-        text = re.sub(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>", " ", text)
-    else:
-        text = re.sub(rf"^(\s*{_MENTION.pattern})+", " ", text)
-    return " ".join(text.split())
 
 
 def conversation_id(channel: str, thread_ts: str | None, *, dm: bool = False) -> str:
@@ -121,6 +97,17 @@ def _is_plain_user_message(event: dict[str, Any]) -> bool:
     return event.get("subtype") in _USER_SUBTYPES and not event.get("bot_id") and bool(event.get("user"))
 
 
+def _is_dm_question(event) -> bool:
+    return event.get("channel_type") == "im" and _is_plain_user_message(event)
+
+
+def _ack_now(ack):
+    ack()
+
+
+# --------------------------------------------------------------------------- the app
+
+
 def build_app(
     settings: Settings,
     service: AskService,
@@ -140,14 +127,32 @@ def build_app(
     default to stores in `settings.state_db`. With `drop_retries`, a request
     carrying `X-Slack-Retry-Num` is acked and dropped even if its `event_id` is new.
     """
+    from bot.state.event_ids import SeenEvents
+    from bot.state.feedback import FeedbackStore
+
+    app = _bolt_app(settings, client, token_verification_enabled, workers)
+    feedback = feedback or FeedbackStore(settings.state_db)
+    app.use(_duplicate_filter(seen or SeenEvents(settings.state_db), drop_retries))
+
+    answer_mention, answer_dm = _question_listeners(service, feedback)
+    app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])
+    app.event("message", matchers=[_is_dm_question])(ack=_ack_now, lazy=[answer_dm])
+    # Other message events (edits, bot messages, channel chatter) are acked and
+    # ignored: an unhandled event would get a 404 and Slack would retry it.
+    app.event("message")(_ack_now)
+
+    record_vote = _vote_listener(feedback)
+    app.action(ACTION_UP)(ack=_ack_now, lazy=[record_vote])
+    app.action(ACTION_DOWN)(ack=_ack_now, lazy=[record_vote])
+    return app
+
+
+def _bolt_app(settings: Settings, client: WebClient | None, token_verification_enabled: bool,
+              workers: int) -> App:
+    """A Bolt `App` that acks in the request thread and runs lazy listeners on `workers` threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     from slack_bolt import App
-    from slack_bolt.response import BoltResponse
-
-    from bot.state.feedback import FeedbackStore
-    from bot.core.service import QuestionError
-    from bot.state.event_ids import SeenEvents
 
     token = secret_value(settings.slack_bot_token)
     if not token:
@@ -156,10 +161,7 @@ def build_app(
     if client.token is None:
         client.token = token
     _quiet_bolt_bodies()
-    feedback = feedback or FeedbackStore(settings.state_db)
-    seen = seen or SeenEvents(settings.state_db)
-
-    app = App(
+    return App(
         name="spacebot",
         client=client,
         signing_secret=secret_value(settings.slack_signing_secret) or "",
@@ -168,7 +170,12 @@ def build_app(
         listener_executor=ThreadPoolExecutor(max_workers=workers, thread_name_prefix="spacebot-slack"),
     )
 
-    # -- duplicates --------------------------------------------------------
+
+def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
+    """Global middleware: an event whose `event_id` was seen (or, with `drop_retries`, any
+    retry) is acked with 200 and dropped."""
+    from slack_bolt.response import BoltResponse
+
     def drop_duplicates(req, body, next):  # noqa: A002 (Bolt injects `next` by name)
         if req.lazy_only or body.get("type") != "event_callback":
             return next()
@@ -182,75 +189,64 @@ def build_app(
             return BoltResponse(status=200, body="")
         return next()
 
-    app.use(drop_duplicates)
+    return drop_duplicates
 
-    # -- answering ---------------------------------------------------------
-    def reply(client: WebClient, channel: str, thread_ts: str | None, conv: str, question: str) -> None:
-        """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
-        if not question:
-            post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
-            return
-        draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
-        try:
-            if draft is None:
-                answer = service.ask(question, conversation_id=conv)
-            else:
-                answer = service.ask(question, conversation_id=conv, on_token=draft.on_token)
-        except Exception as exc:
-            if isinstance(exc, QuestionError):  # empty, punctuation only, too long: say so
-                text = f"I can't answer that: {escape_mrkdwn(str(exc))}"
-            else:
-                log.exception("answering failed in %s", conv)
-                text = APOLOGY
-            if draft is None:
-                post_reply(client, channel, thread_ts, {"text": text})
-            else:
-                draft.finish(notice_message(text))
-            return
-        key = None
-        try:
-            key = feedback.remember(
-                question,
-                answer.text,
-                [c.article_id for c in answer.citations],
-                refused=answer.refused,
-                channel=channel,
-                conversation_id=conv,
-            )
-        except Exception:  # feedback is a nicety: answer anyway, without buttons
-            log.exception("could not store the answer for feedback")
-        message = render_answer(answer, key)
-        sent = post_reply(client, channel, thread_ts, message) if draft is None else draft.finish(message)
-        if not sent:
-            post_reply(client, channel, thread_ts, {"text": APOLOGY})
 
-    def ack_now(ack):
-        ack()
+def _question_listeners(service: AskService, feedback: FeedbackStore):
+    """The lazy listeners for a mention in a channel and for a DM."""
 
-    def answer_mention(event, context, client):
+    def answer_mention(event, client):
         if not _is_plain_user_message(event):  # other bots: no bot-to-bot loops
             return
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
-        question = strip_mention(event.get("text"), context.bot_user_id)
-        reply(client, channel, thread_ts, conversation_id(channel, thread_ts), question)
+        question = normalise_question(event.get("text"))
+        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts), question)
 
-    def answer_dm(event, context, client):
+    def answer_dm(event, client):
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
-        question = strip_mention(event.get("text"), context.bot_user_id)
-        reply(client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
+        question = normalise_question(event.get("text"))
+        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
 
-    def is_dm_question(event) -> bool:
-        return event.get("channel_type") == "im" and _is_plain_user_message(event)
+    return answer_mention, answer_dm
 
-    app.event("app_mention")(ack=ack_now, lazy=[answer_mention])
-    app.event("message", matchers=[is_dm_question])(ack=ack_now, lazy=[answer_dm])
-    # Other message events (edits, bot messages, channel chatter) are acked and
-    # ignored: an unhandled event would get a 404 and Slack would retry it.
-    app.event("message")(ack_now)
 
-    # -- feedback buttons ---------------------------------------------------
+def reply(service: AskService, feedback: FeedbackStore, client: WebClient, channel: str, thread_ts: str | None,
+          conv: str, question: str) -> None:
+    """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
+    if not question:
+        post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
+        return
+    draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
+    try:
+        answer = service.ask(question, conversation_id=conv, on_token=draft.on_token if draft else None)
+    except Exception as exc:
+        if isinstance(exc, QuestionError):  # empty, punctuation only, too long: say so
+            text = f"I can't answer that: {escape_mrkdwn(str(exc))}"
+        else:
+            log.exception("answering failed in %s", conv)
+            text = APOLOGY
+        if draft is None:
+            post_reply(client, channel, thread_ts, {"text": text})
+        else:
+            draft.finish(notice_message(text))
+        return
+    key = None
+    try:
+        key = feedback.remember(question, answer.text, [c.article_id for c in answer.citations],
+                                refused=answer.refused, channel=channel, conversation_id=conv)
+    except Exception:  # feedback is a nicety: answer anyway, without buttons
+        log.exception("could not store the answer for feedback")
+    message = render_answer(answer, key)
+    sent = post_reply(client, channel, thread_ts, message) if draft is None else draft.finish(message)
+    if not sent:
+        post_reply(client, channel, thread_ts, {"text": APOLOGY})
+
+
+def _vote_listener(feedback: FeedbackStore):
+    """The lazy listener for a 👍/👎 click: store the vote, then thank the voter in place of the buttons."""
+
     def record_vote(body, action, client):
         vote = 1 if action.get("action_id") == ACTION_UP else -1
         key = action.get("value") or ""
@@ -269,17 +265,12 @@ def build_app(
         except Exception:
             log.exception("could not record feedback")
             return
-        if channel and ts:
-            try:
-                client.chat_update(
-                    channel=channel,
-                    ts=ts,
-                    text=message.get("text") or "spacebot answer",
-                    blocks=with_feedback_recorded(message.get("blocks") or [], vote, user),
-                )
-            except Exception:
-                log.exception("could not update the message after feedback")
+        if not (channel and ts):
+            return
+        try:
+            client.chat_update(channel=channel, ts=ts, text=message.get("text") or "spacebot answer",
+                               blocks=with_feedback_recorded(message.get("blocks") or [], vote, user))
+        except Exception:
+            log.exception("could not update the message after feedback")
 
-    app.action(ACTION_UP)(ack=ack_now, lazy=[record_vote])
-    app.action(ACTION_DOWN)(ack=ack_now, lazy=[record_vote])
-    return app
+    return record_vote

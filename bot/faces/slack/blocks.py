@@ -12,6 +12,8 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
+from bot.faces.sources import LineStyle, cited_lines, closest_lines, source_line
+
 if TYPE_CHECKING:
     from bot.core.records import Answer
 
@@ -101,19 +103,18 @@ def _join_lines(lines: list[str], limit: int = SECTION_LIMIT) -> str:
     return "\n".join(out)
 
 
-def _meta(source: str | None, published: str | None) -> str:
-    bits = [escape_mrkdwn(_one_line(b, 80)) for b in (source, published) if b]
-    return f" — {', '.join(bits)}" if bits else ""
+def _title(text: str) -> str:
+    return _one_line(text, 150)
 
 
-def source_line(numbers: list[int], title: str, url: str | None, source: str | None,
-                published: str | None) -> str:
-    """`[n] <url|title> — source, date` (the title alone when there is no usable url).
+def _detail(text: str) -> str:
+    return escape_mrkdwn(_one_line(text, 80))
 
-    Several numbers (passages of one article) share a line: `[1][3] <url|title> — ...`.
-    """
-    head = "".join(f"[{n}]" for n in numbers)
-    return f"{head} {link(url, _one_line(title, 150))}{_meta(source, published)}"
+
+# Source lines in blocks: `[1] <url|title> — source, date`;
+# in the plain `text` fallback: `[1] title — source, date, url`.
+MRKDWN = LineStyle(title=_title, detail=_detail, link=link, bullet="•")
+FALLBACK_TEXT = LineStyle(title=lambda t: escape_mrkdwn(_title(t)), detail=_detail, url=safe_url)
 
 
 def _section(text: str) -> dict[str, Any]:
@@ -154,18 +155,14 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
         same = not text or text in REFUSAL_HEADER
         blocks.append(_section(REFUSAL_HEADER + ("" if same else f"\n{text}")))
         if answer.closest:
-            lines = ["*Closest articles:*"]
-            for hit in answer.closest:
-                line = f"• {link(hit.url, _one_line(hit.title, 150))}{_meta(hit.source, hit.published)}"
-                lines.append(line)
-            blocks.append(_context(_join_lines(lines)))
+            blocks.append(_context(_join_lines(["*Closest articles:*", *closest_lines(answer.closest, MRKDWN)])))
     else:
         blocks.append(_section(text or "_(empty answer)_"))
         if answer.citations:
             lines = ["*Sources*"]
             quotes = {c.n: c.quote for c in answer.citations}
             for numbers, c in answer.sources():
-                lines.append(source_line(numbers, c.title, c.url, c.source, c.published))
+                lines.append(source_line(numbers, c.title, c.source, c.published, c.url, MRKDWN))
                 lines += [f"> _{escape_mrkdwn(_one_line(quotes[n], QUOTE_LIMIT))}_" for n in numbers if quotes[n]]
             blocks.append(_context(_join_lines(lines)))
     if answer.note:
@@ -181,13 +178,9 @@ def answer_text(answer: Answer) -> str:
         lines = ["The ingested articles don't answer this."]
         if answer.text and answer.text.strip() not in lines[0]:
             lines.append(escape_mrkdwn(answer.text.strip()))
-        lines += [f"- {escape_mrkdwn(_one_line(h.title, 150))}" for h in answer.closest[:5]]
+        lines += closest_lines(answer.closest[:5], FALLBACK_TEXT)
     else:
-        lines = [escape_mrkdwn((answer.text or "").strip())]
-        for numbers, c in answer.sources():
-            url = safe_url(c.url)
-            title = escape_mrkdwn(_one_line(c.title, 150))
-            lines.append("".join(f"[{n}]" for n in numbers) + f" {title}" + (f" ({url})" if url else ""))
+        lines = [escape_mrkdwn((answer.text or "").strip()), *cited_lines(answer, FALLBACK_TEXT)]
     return _clip("\n".join(lines), TEXT_LIMIT)
 
 

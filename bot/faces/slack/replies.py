@@ -16,14 +16,6 @@ log = logging.getLogger("spacebot.slack")
 STREAM_INTERVAL = 1.0  # seconds between chat.update calls while an answer is written
 
 
-def streams_answers(service: Any) -> bool:
-    """True when `service` writes answers with an LLM now (so they are worth streaming)."""
-    ready = getattr(service, "llm_ready", None)
-    if callable(ready):
-        return bool(ready())
-    return getattr(service, "llm", None) is not None
-
-
 class StreamedReply:
     """One threaded reply that grows while the answer is written.
 

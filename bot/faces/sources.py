@@ -1,0 +1,57 @@
+"""The one citation-line routine every face uses: `[1][3] title — source, date, link`.
+
+A face passes a `LineStyle` saying how it writes titles, details and links
+(plain text in a terminal; escaped mrkdwn with `<url|title>` links in Slack).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.records import Answer, ArticleHit
+
+
+def _same(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """How a face writes a source line. `link(url, title)` makes the title a link (it gets
+    the url as given, possibly None); without it the url is listed after the date."""
+
+    title: Callable[[str], str] = _same
+    detail: Callable[[str], str] = _same  # source and date
+    url: Callable[[str | None], str | None] = _same  # None drops it
+    link: Callable[[str | None, str], str] | None = None
+    bullet: str = "-"  # starts a line that cites no number (a refusal's closest articles)
+
+
+PLAIN = LineStyle()
+
+
+def source_line(numbers: list[int] | None, title: str, source: str | None, published: str | None,
+                url: str | None, style: LineStyle = PLAIN) -> str:
+    """`[1][3] title — source, date, url` (numbers: the passages of one article), or
+    `- title — ...` without numbers, written in `style`."""
+    head = "".join(f"[{n}]" for n in numbers) if numbers else style.bullet
+    written = style.title(title or "")
+    details = [style.detail(d) for d in (source, published) if d]
+    if style.link is not None:
+        label = style.link(url, written)
+    else:
+        label = written
+        shown_url = style.url(url) if url else None
+        details += [shown_url] if shown_url else []
+    return f"{head} {label}" + (f" — {', '.join(details)}" if details else "")
+
+
+def cited_lines(answer: Answer, style: LineStyle = PLAIN) -> list[str]:
+    """One line per cited article, its passage numbers together: `[1][3] title — ...`."""
+    return [source_line(numbers, c.title, c.source, c.published, c.url, style) for numbers, c in answer.sources()]
+
+
+def closest_lines(hits: list[ArticleHit], style: LineStyle = PLAIN) -> list[str]:
+    """One line per article a refusal lists as closest."""
+    return [source_line(None, h.title, h.source, h.published, h.url, style) for h in hits]
