@@ -60,10 +60,15 @@ def bge_dir() -> Path:
 def chunk_vectors_minilm(store, ids: list[str]) -> np.ndarray:
     position = {cid: i for i, cid in enumerate(ids)}
     out = np.zeros((len(ids), 384), dtype=np.float32)
-    for cid, _meta, emb in store.iter_records(["embeddings"]):
-        if cid in position:
-            out[position[cid]] = emb
-    return out
+    offset = 0
+    while True:
+        page = store.collection.get(include=["embeddings"], limit=1000, offset=offset)
+        if not page["ids"]:
+            return out
+        for cid, emb in zip(page["ids"], page["embeddings"]):
+            if cid in position:
+                out[position[cid]] = emb
+        offset += len(page["ids"])
 
 
 def chunk_vectors_bge(table, cache: Path, rows: list[int]) -> tuple[np.ndarray, float]:

@@ -337,7 +337,8 @@ def refusal_figures(data: dict, table) -> dict:
             sents = r.get("sentences") or []
             best_sent = max((c["ce"] for c in sents), default=-20.0)
             typed_ok = r.get("kind_asked") is None or any(c["typed"] for c in sents[:])
-            typed_best = max((c["ce"] for c in sents if c["typed"]), default=-20.0) if r.get("kind_asked") else best_sent
+            typed_best = (max((c["ce"] for c in sents if c["typed"]), default=-20.0) if r.get("kind_asked")
+                          else best_sent)
             rows.append((bool(r["relevant"]), top, {"rec": r, "order": order, "best_sent": best_sent,
                                                     "typed_ok": typed_ok, "typed_best": typed_best}))
         feats[name] = rows
@@ -410,7 +411,8 @@ def refusal_figures(data: dict, table) -> dict:
         return not x["typed_ok"]
 
     rules = {"CE gate alone": None, "+ rare-term gate (with FY->year)": terms_rule,
-             "+ rare-term gate (without FY->year)": terms_rule_no_fy, "+ acronym gate (as part of the term gate)": acronym_rule,
+             "+ rare-term gate (without FY->year)": terms_rule_no_fy,
+             "+ acronym gate (as part of the term gate)": acronym_rule,
              "+ figure rule (extractive)": figure_rule, "+ answer-type check (spaCy)": type_rule}
     out["rules"] = {}
     for label, rule in rules.items():
