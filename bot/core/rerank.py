@@ -35,7 +35,11 @@ MAX_TOKENS = 224
 BATCH = 16  # pairs per onnxruntime call: measured flat between 8 and 32 on 2 cores (eval/bench_rerank.py)
 
 
-class RerankerError(RuntimeError):
+class ModelFileError(RuntimeError):
+    """A model the answering core needs is not installed: one line that says what to install."""
+
+
+class RerankerError(ModelFileError):
     """The reranker's files are missing or unreadable: one line that says what to install."""
 
 

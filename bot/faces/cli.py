@@ -151,12 +151,15 @@ def _print_answer(answer, stream=None) -> None:
 
 def _answer_or_fail(run):
     from bot.core.api import QuestionError
+    from bot.core.rerank import ModelFileError
     from ingest.store import StoreUnavailable
 
     try:
         return run()
     except QuestionError as exc:
         _fail(str(exc), code=2)
+    except ModelFileError as exc:  # a model file missing: one line naming the package to install
+        _fail(str(exc))
     except StoreUnavailable as exc:
         _fail(str(exc))
 
