@@ -28,7 +28,7 @@ class RerankedExtractiveAnswerer:
         from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences
 
         query = contextual_query(request.question, [q for q, _ in request.history])
-        scored = score_sentences(request.question, query, hits, model)
+        scored = score_sentences(request.question, query, hits, model, focus=request.focus)
         chosen = choose(scored, max_sentences=min(request.k, MAX_SENTENCES))
         if not chosen:
             return None
