@@ -44,9 +44,13 @@ def test_an_off_topic_question_is_refused(sample_service):
     assert answer.refused
 
 
-def test_with_the_reranker_off_the_bot_still_answers(sample_service, monkeypatch):
-    monkeypatch.setenv("SPACEBOT_RERANKER", "none")
-    answer = sample_service.answer("which country was the 40th to sign the artemis accords?")
+def test_with_the_reranker_off_the_bot_still_answers(sample_settings):
+    from conftest import make_settings
+
+    from bot.core.service import AnswerService
+
+    service = AnswerService(make_settings(sample_settings.data_dir, SPACEBOT_RERANKER="none"))
+    answer = service.answer("which country was the 40th to sign the artemis accords?")
     assert not answer.refused
     assert not answer.hits[0].reranked
     assert "Lithuania" in answer.text

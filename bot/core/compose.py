@@ -41,7 +41,6 @@ def build_stages(settings, index, llm: Callable[[], object | None], given: Stage
     from bot.core.query import FollowupQuery
     from bot.core.question import QuestionCheck
     from bot.core.ranking import KeepOrder
-    from bot.core.rerank import depth_setting
     from bot.core.rerank_answerer import RerankedExtractiveAnswerer
     from bot.core.rerank_gate import RerankGate
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
@@ -51,10 +50,12 @@ def build_stages(settings, index, llm: Callable[[], object | None], given: Stage
     defaults = {
         "question": lambda: QuestionCheck(),
         "query": lambda: FollowupQuery(llm),
-        "retrieval": lambda: Retriever(index, fusion=stages.fusion, rerank_depth=depth_setting()),
+        "retrieval": lambda: Retriever(index, fusion=stages.fusion, rerank_depth=settings.rerank_depth,
+                                       reranker=settings.reranker),
         "ranker": lambda: KeepOrder(),
         "gate": lambda: RerankGate(index),
-        "answerer": lambda: WithFallback(LLMAnswerer(llm, llm_limits), RerankedExtractiveAnswerer(index),
+        "answerer": lambda: WithFallback(LLMAnswerer(llm, llm_limits),
+                                         RerankedExtractiveAnswerer(index, settings.reranker),
                                          configured=settings.llm_enabled),
         "citations": lambda: Citations(),
     }

@@ -131,12 +131,6 @@ def load_reranker(setting: str | None = None) -> CrossEncoder | None:
 DEPTH = 15
 
 
-def depth_setting() -> int:
-    """`SPACEBOT_RERANK_DEPTH` (chunks per list read by the reranker), else `DEPTH`."""
-    value = os.environ.get("SPACEBOT_RERANK_DEPTH", "").strip()
-    return max(1, int(value)) if value.isdigit() else DEPTH
-
-
 def rerank_candidates(model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table,
                       depth: int = DEPTH) -> dict[int, float]:
     """The cross-encoder's logit for each of the first `depth` chunks of every list (the union).

@@ -13,15 +13,16 @@ from bot.core.stages import AnswerRequest, Claim, Draft
 class RerankedExtractiveAnswerer:
     """Quotes the best sentence (and up to two more close to it) by `bot.core.sentence_choice`."""
 
-    def __init__(self, index):
+    def __init__(self, index, setting: str | None = None):
         self.index = index
+        self.setting = setting  # SPACEBOT_RERANKER; None reads the environment
         self.fallback = ExtractiveAnswerer(index)
 
     def draft(self, request: AnswerRequest) -> Draft | None:
         from bot.core.rerank import load_reranker
 
         hits = request.hits
-        model = load_reranker() if hits and hits[0].reranked else None
+        model = load_reranker(self.setting) if hits and hits[0].reranked else None
         if model is None:
             return self.fallback.draft(request)
         from bot.core.followup import contextual_query

@@ -58,11 +58,13 @@ class Retriever:
     """Finds the articles (and their best passages) for a query: candidates from each
     search, then `fusion` (default `ReciprocalRankFusion()`)."""
 
-    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None):
+    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None,
+                 reranker: str | None = None):
         from bot.core.rerank import DEPTH
 
         self.index = index
         self.rerank_depth = rerank_depth or DEPTH
+        self.reranker_setting = reranker  # SPACEBOT_RERANKER; None reads the environment
         self.fusion = fusion or ReciprocalRankFusion()
         table = index.keyword.table.columns
         self._sources = np.array(table["source"], dtype=object)
@@ -116,7 +118,7 @@ class Retriever:
         """The cross-encoder (`SPACEBOT_RERANKER`), loaded on first use; None when it is `none`."""
         from bot.core.rerank import load_reranker
 
-        return load_reranker()
+        return load_reranker(self.reranker_setting)
 
     def _rerank(self, reranker, query: str, lists, fused: list[ArticleHit], k: int) -> list[ArticleHit]:
         """Articles ordered by their best chunk's cross-encoder score over the union of the first
