@@ -1,4 +1,4 @@
-"""Run SmolLM2-135M under llama.cpp (the `xllamacpp` package) on 127.0.0.1.
+"""Run a GGUF model (SmolLM2-135M unless told otherwise) under llama.cpp (`xllamacpp`) on 127.0.0.1.
 
 Used by `eval.bench_llm` and, through `tests/llm_server.py`, by the tests: one
 implementation of "start a real OpenAI-compatible server for a tiny model".
@@ -102,9 +102,11 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def llama_server(
-    threads: int = 1, ctx: int = 2048, n_predict: int = 64, startup_timeout: float = 60.0
+    threads: int = 1, ctx: int = 2048, n_predict: int = 64, startup_timeout: float = 60.0,
+    model: str | Path | None = None,
 ) -> Iterator[str]:
-    """Run SmolLM2-135M under llama.cpp on 127.0.0.1; yield its `http://127.0.0.1:PORT/v1`.
+    """Run `model` (a GGUF file; default SmolLM2-135M) under llama.cpp on 127.0.0.1; yield
+    its `http://127.0.0.1:PORT/v1`.
 
     `n_predict` is the generation length for requests that set no `max_tokens` (a
     request's `max_tokens` wins), and the default temperature is 0. Keep `threads` at 1
@@ -112,7 +114,7 @@ def llama_server(
     share cores. Raises RuntimeError, with the server's log tail, when it is not healthy
     within `startup_timeout` seconds.
     """
-    model = gguf_path()
+    model = Path(model) if model else gguf_path()
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
     cmd = [sys.executable, __file__, "--model", str(model), "--threads", str(threads),
            "--ctx", str(ctx), "--n-predict", str(n_predict)]
@@ -160,8 +162,8 @@ def _serve(model: str, threads: int, ctx: int, n_predict: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Serve SmolLM2-135M over the OpenAI API on 127.0.0.1 "
-                                 "until stdin closes (prints 'LISTENING http://...').")
+    ap = argparse.ArgumentParser(description="Serve a GGUF model (default SmolLM2-135M) over the OpenAI API "
+                                 "on 127.0.0.1 until stdin closes (prints 'LISTENING http://...').")
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ctx", type=int, default=2048)

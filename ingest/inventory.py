@@ -42,3 +42,15 @@ def take_inventory(store) -> Inventory:
             stats.last = max(filter(None, [stats.last, record.published]))
     ordered = sorted(per_source.values(), key=lambda s: (-s.articles, s.source))
     return Inventory(store.location, len(articles), chunks, ordered)
+
+
+def has_source(store, name: str) -> bool:
+    """True when at least one chunk in the store comes from source `name` (exact match)."""
+    page = store._guard("reading the index", store.collection.get,
+                        where={"source": {"$eq": name}}, limit=1, include=[])
+    return bool(page["ids"])
+
+
+def source_names(store) -> list[str]:
+    """Every source in the store, most articles first (as `spacebot sources` lists them)."""
+    return [s.source for s in take_inventory(store).sources]

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.article import Article, InputError
+from ingest.interrupts import atomic
 from ingest.settings import Settings
 
 # Chunks per embed + upsert round (whole articles only): big enough to keep the model busy,
@@ -219,12 +220,14 @@ class IngestPipeline:
                 old = states.get(item.article.id)
                 if old:
                     stale.extend(old.chunk_ids - {c.id for c in item.chunks})
-            if records:
-                self.store.write(records, self.embedder.encode(texts))
-            if stale:
-                self.store.delete_ids(sorted(stale))
-            self.summary.chunks += len(records)
-            self.progress.embedded(len(batch), len(records))
+            vectors = self.embedder.encode(texts) if records else None
+            with atomic():  # Ctrl-C waits for the batch to be written: never half an article
+                if records:
+                    self.store.write(records, vectors)
+                if stale:
+                    self.store.delete_ids(sorted(stale))
+                self.summary.chunks += len(records)
+                self.progress.embedded(len(batch), len(records))  # counted before a held Ctrl-C lands
 
     def prune(self, states: dict, seen: set[str], inputs: list[str]) -> int:
         """Remove articles whose input is gone (never those whose input merely failed to read)."""

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_MODEL"))
     llm_api_key: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_LLM_API_KEY"))
     llm_timeout: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_LLM_TIMEOUT"))
+    # The model's context window in tokens (prompt + answer). 4096: a common load size for
+    # local servers, and what `make bench-llm` starts llama.cpp with; set it to the server's.
+    llm_context: int = Field(4096, ge=512, validation_alias=_env("SPACEBOT_LLM_CONTEXT"))
 
     # --- Slack -------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))

@@ -34,6 +34,10 @@ def _client(settings: Settings):
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
     except Exception as exc:  # noqa: BLE001  (any failure to open is one clear line, whatever its type)
+        if "readonly" in str(exc).replace(" ", "").lower():  # SQLite: "attempt to write a readonly database"
+            raise StoreUnavailable(
+                f"{settings.chroma_dir / 'chroma.sqlite3'} needs write access: the embedded Chroma opens it "
+                "for writing even to answer questions") from None
         raise StoreUnavailable(
             f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}; move that folder aside "
             "and run `spacebot ingest` again to rebuild it") from None

@@ -117,6 +117,23 @@ def chat_replies(answer: Sequence[str], rewrite: str | Reply | None = None, dela
     return respond
 
 
+def replies_by_question(answers: dict[str, Sequence[str]]) -> Responder:
+    """An LLM whose answer depends on the question: a request whose last message ends with
+    `Question: Q` gets the pieces `answers[Q]` (streamed when it asks for a stream; an
+    empty list is an empty reply). Any other request falls through."""
+
+    def respond(method: str, path: str, body: object) -> Reply | None:
+        if not path.endswith("/chat/completions") or not isinstance(body, dict):
+            return None
+        last = (body.get("messages") or [{}])[-1].get("content") or ""
+        for question, pieces in answers.items():
+            if last.endswith(f"Question: {question}"):
+                return sse(pieces) if body.get("stream") else completion("".join(pieces))
+        return None
+
+    return respond
+
+
 @contextlib.contextmanager
 def http_stub(
     replies: dict[str, Reply] | Responder | None = None, upstream: str | None = None

@@ -18,21 +18,37 @@ from conftest import make_settings
 
 from bot.core.generate import (
     REFUSAL,
+    CleanStream,
     GeneratedAnswer,
     StreamThrottle,
     build_messages,
     check_markers,
+    checked_reply,
     generate_answer,
+    reply_problem,
     rewrite_followup,
 )
 from bot.core.llm import LLMClient, LLMError
+from bot.core.prompt import EXAMPLE_ANSWER, EXAMPLE_QUESTION, estimate_tokens
 from bot.core.records import Passage
 from ingest.settings import Settings
 
 try:
-    from tests.llm_server import free_port, http_stub, llama_server, silent_server
+    from tests.llm_server import (
+        free_port,
+        http_stub,
+        llama_server,
+        replies_by_question,
+        silent_server,
+    )
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from llm_server import free_port, http_stub, llama_server, silent_server
+    from llm_server import (
+        free_port,
+        http_stub,
+        llama_server,
+        replies_by_question,
+        silent_server,
+    )
 
 SECRETS = ("sk-test-SECRET", "xoxb-test-SECRET", "xapp-test-SECRET", "signing-SECRET")
 
@@ -121,8 +137,8 @@ def test_check_markers_forms(raw, cleaned, used):
 
 def test_messages_number_passages_and_hold_the_question():
     messages = build_messages(QUESTION, PASSAGES)
-    assert [m["role"] for m in messages] == ["system", "user"]
-    system, user = messages[0]["content"], messages[1]["content"]
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]  # rules, example, ask
+    system, user = messages[0]["content"], messages[-1]["content"]
     assert "[n]" in system or "[1]" in system
     assert REFUSAL in system
     assert "[1] Artemis Accords gain new signatories (2024-01-26)\n" + PASSAGES[0].text in user
@@ -136,9 +152,9 @@ def test_history_becomes_prior_turns_without_old_markers():
     history = [("q0", "a0 [1]"), ("What about China?", "They plan a base [2][5].")]
     messages = build_messages("When?", PASSAGES, history=history)
     roles = [m["role"] for m in messages]
-    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
-    assert messages[3]["content"] == "What about China?"
-    assert messages[4]["content"] == "They plan a base."
+    assert roles == ["system"] + ["user", "assistant"] * 3 + ["user"]  # rules, example, 2 turns, ask
+    assert messages[5]["content"] == "What about China?"
+    assert messages[6]["content"] == "They plan a base."
     assert messages[-1]["content"].endswith("Question: When?")
 
 
@@ -194,6 +210,124 @@ def test_rewrite_followup_cleans_and_checks():
     assert rewrite_followup("When?", ["x"], StubClient(LLMError("down"))) is None
     assert rewrite_followup("When?", ["x"], StubClient(RuntimeError("bug"))) is None
     assert rewrite_followup("When?", [], StubClient("never asked")) is None
+
+
+# --- replies that say nothing, and markers no passage supports --------------------
+
+
+@pytest.mark.parametrize("reply, problem", [
+    ("[1]", "empty"),
+    (" [1][2]. ", "empty"),
+    ("Artemis Accords signed [1].", "question words only"),
+    ("The nations that have signed the Artemis Accords, according to the passage [1].", "question words only"),
+    ("Artemis Accords gain new signatories [1]", "repeats a title"),
+    ("[1] Artemis Accords gain new signatories (2024-01-26)", "repeats a title"),
+    ("Forty-three nations signed [1].", None),
+    ("43 [1]", None),
+])
+def test_reply_problem(reply, problem):
+    text, _ = check_markers(reply, len(PASSAGES))
+    assert reply_problem(text, QUESTION, PASSAGES) == problem
+
+
+@pytest.mark.parametrize("raw, text, used", [
+    # passage 2 is about a lunar station: nothing of "43 nations" is in it
+    ("43 nations have signed [2].", "43 nations have signed.", []),
+    ("43 nations have signed [1]. The station is near the south pole [2].",
+     "43 nations have signed [1]. The station is near the south pole [2].", [1, 2]),
+    ("43 nations have signed [1]. The Moon cannot be claimed [2].",
+     "43 nations have signed [1]. The Moon cannot be claimed.", [1]),
+    ("43 nations have signed. [3]", "43 nations have signed.", []),  # a marker after its full stop
+    ("The treaty dates from 1967 [3][1].", "The treaty dates from 1967 [3].", [3]),
+    ("43 signed [1] [2].", "43 signed [1].", [1]),
+])
+def test_unsupported_markers_are_dropped(raw, text, used):
+    assert checked_reply(raw, QUESTION, PASSAGES) == (text, used)
+
+
+def test_clean_stream_never_shows_an_unsupported_marker():
+    raw = "43 nations have signed [1]. The Moon cannot be claimed [2]. Built in the 2030s [2]."
+    final, _ = checked_reply(raw, QUESTION, PASSAGES)
+    for cut in range(1, len(raw) + 1):  # every way the reply could arrive in two pieces
+        shown: list[str] = []
+        stream = CleanStream(shown.append, n_passages=10)
+        stream.bind(QUESTION, PASSAGES)
+        stream(raw[:cut])
+        assert final.startswith("".join(shown)), (cut, shown)
+        stream(raw[cut:])
+        assert stream.finish() == final == "".join(shown)
+    assert "claimed [2]" not in final and "2030s [2]" in final
+
+
+def long_passages(count: int = 10, chars: int = 1500) -> list[Passage]:
+    """`count` passages of about `chars` characters, each distinct."""
+    return [Passage(chunk_id=f"long{n}#0", article_id=f"long{n}", title=f"Long article number {n}",
+                    text=" ".join(f"Sentence {n}.{k} about lunar policy and budgets." for k in range(chars // 45)),
+                    source="test", published="2024-05-01") for n in range(1, count + 1)]
+
+
+@pytest.mark.parametrize("context, max_tokens", [(2048, 256), (4096, 512), (8192, 512)])
+def test_prompt_keeps_its_example_and_fits_the_context(context, max_tokens):
+    passages = long_passages()
+    messages = build_messages(QUESTION, passages, history=[("q0", "a0 [1]")],
+                              context_tokens=context, max_tokens=max_tokens)
+    dumped = [m["content"] for m in messages]
+    assert EXAMPLE_ANSWER in dumped and any(EXAMPLE_QUESTION in c for c in dumped)
+    # the estimate is generous: under 3 characters per token and a message overhead of 8
+    assert sum(len(c) / 3 + 8 for c in dumped) + max_tokens <= context
+    user = messages[-1]["content"]
+    sent = [p for p in passages if f"] {p.title} (" in user]
+    assert 0 < len(sent) and sent == passages[: len(sent)]  # the best ones, in order
+    assert all(p.text in user for p in sent)  # whole, never cut
+    if context == 8192:
+        assert len(sent) == 10
+    else:
+        assert len(sent) < 10
+
+
+def test_generate_answer_falls_back_when_no_passage_fits(caplog):
+    client = StubClient("x [1]")
+    with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
+        assert generate_answer(QUESTION, long_passages(1, 6000), client, context_tokens=1024,
+                               max_tokens=256) is None
+    assert client.calls == [] and "no passage fits" in caplog.text
+
+
+def test_estimate_is_generous():
+    assert estimate_tokens("x" * 300) == 100
+
+
+CANNED = {
+    "bare marker?": ["[1]"],
+    "empty?": [],
+    "unsupported?": ["The agreement was signed by Kwame Mensah in Accra in 2031 [2]."],
+    "How many nations have signed the Artemis Accords?": ["Forty", "-three nations", " have signed", " [1", "]."],
+}
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_canned_server_replies_fall_back_or_lose_markers(caplog, stream):
+    with http_stub(replies_by_question(CANNED)) as stub:
+        client = LLMClient(settings(llm_base_url=stub.url, llm_model="m"))
+        got, shown = {}, {}
+        with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
+            for question in CANNED:
+                pieces: list[str] = []
+                on_token = CleanStream(pieces.append, len(PASSAGES)) if stream else None
+                got[question] = generate_answer(question, PASSAGES, client, on_token=on_token)
+                shown[question] = "".join(pieces)
+    assert len(stub.bodies()) == len(CANNED)  # each reached the server
+    assert got["bare marker?"] is None
+    assert got["empty?"] is None
+    assert got["unsupported?"] is None
+    assert got[QUESTION] == GeneratedAnswer(text="Forty-three nations have signed [1].", used=[1])
+    reasons = [r.getMessage() for r in caplog.records]
+    assert any("(empty)" in m for m in reasons)  # "[1]"
+    assert any("empty answer" in m for m in reasons)  # ""
+    assert any("(no supported marker)" in m for m in reasons)
+    if stream:  # the unsupported marker never reached the screen
+        assert shown["unsupported?"] == "The agreement was signed by Kwame Mensah in Accra in 2031."
+        assert shown[QUESTION] == got[QUESTION].text
 
 
 # --- StreamThrottle -------------------------------------------------------------
@@ -368,3 +502,26 @@ def test_non_streaming_answer_contract(llm, caplog):
 def test_rewrite_followup_never_raises(llm):
     got = rewrite_followup("When will it be built?", ["Tell me about the lunar station"], llm)
     assert got is None or (isinstance(got, str) and 0 < len(got) <= 400)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("claimed, fits", [(2048, True), (8192, False)])
+def test_ten_long_passages_fit_the_real_servers_context(llm_url, llm, caplog, claimed, fits):
+    """The server runs with a 2048-token context: a prompt sized to it is accepted; one
+    sized to a context four times larger (the test's control) is refused by the server."""
+    with http_stub(upstream=llm_url) as proxy:
+        client = LLMClient(settings(llm_base_url=proxy.url, llm_model=llm.model, llm_timeout=60))
+        with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
+            got = generate_answer(QUESTION, long_passages(), client, max_tokens=MAX_TOKENS,
+                                  context_tokens=claimed)
+    (body,) = proxy.bodies()
+    user = body["messages"][-1]["content"]
+    assert EXAMPLE_ANSWER in json.dumps(body["messages"], ensure_ascii=False)
+    unavailable = "LLM unavailable" in caplog.text
+    if fits:
+        assert not unavailable, caplog.text
+        assert 0 < user.count("] Long article number") < 10
+        assert_contract(got, 10)
+    else:
+        assert user.count("] Long article number") == 10
+        assert got is None and unavailable and "HTTP 400" in caplog.text

@@ -25,9 +25,23 @@ from bot.core.generate import REFUSAL, build_messages
 from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
 
 try:
-    from tests.llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
+    from tests.llm_server import (
+        chat_replies,
+        free_port,
+        http_stub,
+        llama_server,
+        silent_server,
+        sse,
+    )
 except ImportError:  # tests/ is not a package: pytest puts tests/ itself on sys.path
-    from llm_server import chat_replies, free_port, http_stub, llama_server, silent_server, sse
+    from llm_server import (
+        chat_replies,
+        free_port,
+        http_stub,
+        llama_server,
+        silent_server,
+        sse,
+    )
 
 QUESTION = "who signed the artemis accords for germany?"
 ANSWER_PIECES = ["Walther", " Pelzer", " signed", " for", " Germany", " [", "42", "]", " in", " 2023", " [1", "]."]
@@ -91,6 +105,43 @@ def test_answer_without_a_valid_marker_becomes_extractive_with_a_note(sample_ser
     assert len(llm_warnings(caplog)) == 1
 
 
+@pytest.mark.parametrize("pieces, shown", [
+    (["[", "1]"], None),  # a bare marker states nothing
+    ([], None),  # an empty reply
+    # the cited passage (about Germany's signing) holds none of these names, places or numbers
+    (["The accord was signed by Kwame Mensah", " in Accra in 2031", " [1]."],
+     "The accord was signed by Kwame Mensah in Accra in 2031."),
+])
+def test_replies_that_state_nothing_supported_fall_back_with_a_note(sample_service, tmp_path, caplog,
+                                                                     pieces, shown):
+    baseline = sample_service.answer(QUESTION)
+    with http_stub({"/chat/completions": sse(pieces)}) as stub:
+        service = llm_service(sample_service, tmp_path, stub.url)
+        streamed: list[str] = []
+        with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
+            answer = service.answer(QUESTION, on_token=streamed.append)
+    assert len(stub.bodies()) == 1
+    assert answer.note == LLM_FALLBACK_NOTE and not answer.refused
+    assert answer.text == baseline.text and answer.citations == baseline.citations
+    # the LLM showed nothing: the extractive text streams; it showed words: they stay, without
+    # the marker, and the extractive text is not appended
+    assert "".join(streamed) == (baseline.text if shown is None else shown)
+    assert len(llm_warnings(caplog)) == 1
+
+
+def test_a_good_reply_keeps_its_supported_marker_only(sample_service, tmp_path):
+    good = "Walther Pelzer signed for Germany in Washington [1]. It was signed by Kwame Mensah in Accra [2]."
+    with http_stub({"/chat/completions": sse([good[:30], good[30:70], good[70:]])}) as stub:
+        service = llm_service(sample_service, tmp_path, stub.url)
+        streamed: list[str] = []
+        answer = service.answer(QUESTION, on_token=streamed.append)
+    assert answer.note is None and not answer.refused
+    assert answer.text == "Walther Pelzer signed for Germany in Washington [1]. It was signed by Kwame Mensah in Accra."
+    assert "".join(streamed) == answer.text
+    assert [(c.n, c.article_id) for c in answer.citations] == [(1, llm_passages(answer.hits)[0].article_id)]
+    assert len(stub.bodies()) == 1
+
+
 def test_weak_evidence_refuses_without_asking_the_llm(sample_service, tmp_path):
     with http_stub({"/chat/completions": sse(ANSWER_PIECES)}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
@@ -109,13 +160,17 @@ def test_llm_refusal_is_a_refusal(sample_service, tmp_path):
 
 def test_follow_up_is_rewritten_by_the_llm_before_retrieval(sample_service, tmp_path):
     rewrite = "Who signed the Artemis Accords for India?"
-    replies = chat_replies(["He did", " [1]."], rewrite=f"Standalone question: {rewrite}")
+    # words both the Germany and the India article hold: supported either way ("He did [1]."
+    # would state nothing, and fall back)
+    replies = chat_replies(["It was signed at a ceremony in Washington", " [1]."],
+                           rewrite=f"Standalone question: {rewrite}")
     with http_stub(replies) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
         first = service.ask(QUESTION, conversation_id="c1")
         second = service.ask(FOLLOW_UP, conversation_id="c1", on_token=lambda piece: None)
         assert service.query_for(FOLLOW_UP, [QUESTION]) == rewrite
-    assert first.text == "He did [1]." and second.text == "He did [1]."
+    said = "It was signed at a ceremony in Washington"
+    assert first.text == second.text == f"{said} [1]."
     asked = stub.bodies()
     assert len(asked) == 4  # answer, rewrite, answer, rewrite
     rewrite_request = asked[1]
@@ -126,7 +181,7 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(sample_service, tmp_
     hits = sample_service.retriever.search(rewrite, k=10)
     assert asked[2]["messages"][-1]["content"] == build_messages(FOLLOW_UP, llm_passages(hits))[-1]["content"]
     # the earlier turn goes along as history, its markers removed
-    assert {"role": "assistant", "content": "He did."} in asked[2]["messages"]
+    assert {"role": "assistant", "content": f"{said}."} in asked[2]["messages"]
 
 
 def test_failed_rewrite_falls_back_to_the_no_llm_query(sample_service, tmp_path, caplog):

@@ -1,8 +1,9 @@
 """Answers written by an LLM from retrieved passages, with `[n]` markers checked.
 
 `generate_answer` returns `None` whenever the LLM cannot be trusted with the
-question (unreachable, timed out, or citing no passage): the caller then shows
-the extractive answer with a note. Nothing here raises `LLMError`.
+question (unreachable, timed out, a reply that states nothing, or no sentence
+whose cited passage supports it): the caller then shows the extractive answer
+with a note. Nothing here raises `LLMError`. The prompt itself is in `prompt.py`.
 """
 
 from __future__ import annotations
@@ -15,27 +16,27 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.core.llm import LLMError
+from bot.core.prompt import (  # noqa: F401 (build_messages and the constants are re-exported)
+    DEFAULT_CONTEXT,
+    MARKER,
+    MAX_ANSWER_TOKENS,
+    MAX_HISTORY_ANSWER_CHARS,
+    MAX_HISTORY_TURNS,
+    REFUSAL,
+    SYSTEM_PROMPT,
+    build_messages,
+    fitting_passages,
+)
 from bot.core.records import Passage
+from bot.core.terms import STOP_WORDS
 
 if TYPE_CHECKING:
     from bot.core.llm import LLMClient
 
 log = logging.getLogger("spacebot.llm")
 
-REFUSAL = "not in the articles"
-MAX_ANSWER_TOKENS = 512
-MAX_HISTORY_TURNS = 2  # earlier (question, answer) pairs sent with a question
-MAX_HISTORY_ANSWER_CHARS = 600
 MAX_REWRITE_CHARS = 400
 REWRITE_TIMEOUT = 10.0  # seconds; a follow-up rewrite must not hold up the answer
-
-SYSTEM_PROMPT = (
-    "You answer questions about space-policy news using only the numbered passages "
-    "in the user's message. Do not use anything you know from elsewhere. "
-    "After each claim, put the number of the passage that supports it in square "
-    "brackets, for example [1] or [2]. "
-    f'If the passages do not answer the question, reply exactly "{REFUSAL}" and nothing else.'
-)
 
 REWRITE_PROMPT = (
     "Rewrite the user's follow-up question as one standalone question, using the "
@@ -43,8 +44,7 @@ REWRITE_PROMPT = (
     "Reply with the rewritten question only, on one line."
 )
 
-# `[3]`, `[1, 2]`, `[1;2]`, `[1-3]`: a bracket holding only passage numbers.
-_MARKER = re.compile(r"\s*\[\s*(\d+(?:\s*(?:[,;]|-|–)\s*\d+)*)\s*\]")
+_MARKER = MARKER
 _NUMBER_OR_RANGE = re.compile(r"(\d+)\s*(?:(?:-|–)\s*(\d+))?")
 # The end of a streamed text that may still become a marker: `[`, `[1`, `[1, 2-`...
 _OPEN_MARKER = re.compile(r"\[[\d\s,;\-–]*\Z")
@@ -57,35 +57,6 @@ class GeneratedAnswer:
     text: str
     used: list[int] = field(default_factory=list)
     refused: bool = False
-
-
-def _passage_block(n: int, p: Passage) -> str:
-    title = " ".join((p.title or "untitled").split())
-    head = f"[{n}] {title} ({p.published})" if p.published else f"[{n}] {title}"
-    return f"{head}\n{p.text.strip()}"
-
-
-def build_messages(
-    question: str,
-    passages: Sequence[Passage],
-    history: Sequence[tuple[str, str]] | None = None,
-) -> list[dict[str, str]]:
-    """Chat messages asking for an answer to `question` from the numbered `passages`.
-
-    `history` holds earlier (question, answer) pairs, oldest first; the last few are
-    sent as prior turns, with their `[n]` markers removed (those numbers pointed at
-    other passages).
-    """
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for asked, answered in list(history or [])[-MAX_HISTORY_TURNS:]:
-        answered = _MARKER.sub("", answered).strip()[:MAX_HISTORY_ANSWER_CHARS]
-        messages.append({"role": "user", "content": asked.strip()})
-        messages.append({"role": "assistant", "content": answered or REFUSAL})
-    blocks = "\n\n".join(_passage_block(n, p) for n, p in enumerate(passages, start=1))
-    messages.append(
-        {"role": "user", "content": f"Passages:\n\n{blocks}\n\nQuestion: {question.strip()}"}
-    )
-    return messages
 
 
 def _numbers(group: str) -> list[int]:
@@ -126,6 +97,111 @@ def check_markers(text: str, n_passages: int) -> tuple[str, list[int]]:
     return cleaned.strip(), used
 
 
+# --- is the reply about the passages? ----------------------------------------------
+
+# Words a reply may use about itself or the passages, which state no fact.
+REPLY_FILLER = frozenset({
+    "passage", "passages", "article", "articles", "text", "source", "sources", "answer", "question",
+    "according", "states", "stated", "mentioned", "mention", "provided", "given", "based", "information",
+})
+STEM = 6  # characters compared: "signatory"/"signatories", "station"/"stations" agree
+_WORDS = re.compile(r"\d[\d,.]*\d|\w+")
+_DATE_IN_PARENS = re.compile(r"\(\s*\d{4}-\d{2}-\d{2}\s*\)")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _word_list(text: str) -> list[str]:
+    """Lower-case words and numbers of `text` without its markers; "1,000" -> "1000"."""
+    text = _MARKER.sub(" ", text.lower())
+    return [w.replace(",", "").rstrip(".") for w in _WORDS.findall(text)]
+
+
+def content_words(text: str) -> set[str]:
+    """The words of `text` that can carry a fact (names, numbers, rare terms), stemmed.
+
+    Stop words, reply filler ("passage", "according") and one-letter words are left
+    out; a number is kept whatever its length.
+    """
+    out = set()
+    for w in _word_list(text):
+        if w.isdigit() or (len(w) > 1 and w not in STOP_WORDS and w not in REPLY_FILLER):
+            out.add(w if w.isdigit() else w[:STEM])
+    return out
+
+
+def _plain(text: str) -> str:
+    """`text` as bare words, for comparing a reply with a title."""
+    return " ".join(_word_list(_DATE_IN_PARENS.sub(" ", text)))
+
+
+def reply_problem(text: str, question: str, passages: Sequence[Passage]) -> str | None:
+    """Why `text` (a reply, markers checked) is no answer, or None when it may be one.
+
+    "empty": nothing but markers and punctuation; "question words only": no content
+    word beyond the question's own; "repeats a title": it only repeats a passage title.
+    """
+    if not re.search(r"\w", _MARKER.sub("", text)):
+        return "empty"
+    if not content_words(text) - content_words(question):
+        return "question words only"
+    plain = _plain(text)
+    for p in passages:
+        title = _plain(p.title or "")
+        if title and (plain == title or (len(plain.split()) >= 3 and f" {plain} " in f" {title} ")):
+            return "repeats a title"
+    return None
+
+
+def _claim_before(text: str, end: int) -> str:
+    """The sentence a marker at `end` closes: from the last sentence break before it."""
+    before = _MARKER.sub(" ", text[:end]).rstrip()
+    body = before.rstrip(".!?")  # "claim. [1]": the marker follows its sentence's full stop
+    parts = [part for part in _SENTENCE_END.split(body) if part.strip()]
+    return parts[-1] if parts else ""
+
+
+def supported(claim: str, passage: Passage, question: str) -> bool:
+    """True when `passage` shares a content word with `claim` that says something.
+
+    The words the claim adds to the question are what it asserts, so when it has
+    any, the passage must share one of them; a claim made only of the question's
+    words needs the passage to share any one of its content words.
+    """
+    words = content_words(claim)
+    new = words - content_words(question)
+    return bool((new or words) & content_words(f"{passage.title or ''} {passage.text}"))
+
+
+def drop_unsupported(text: str, question: str, passages: Sequence[Passage]) -> tuple[str, list[int]]:
+    """`text` (markers checked) without the markers whose passage shares no content word
+    with the sentence they close, and the passage numbers still used, in order.
+
+    A marker's fate depends only on the text before it, so a streamed prefix is
+    checked the same way as the whole reply.
+    """
+    used: list[int] = []
+
+    def keep(m: re.Match) -> str:
+        n = int(m.group(1))
+        claim = _claim_before(m.string, m.start())
+        if 1 <= n <= len(passages) and supported(claim, passages[n - 1], question):
+            if n not in used:
+                used.append(n)
+            return m.group(0)
+        log.info("dropped marker [%d]: the passage shares no content word with %r", n, claim[-80:])
+        return ""
+
+    cleaned = _MARKER.sub(keep, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)
+    return cleaned.strip(), used
+
+
+def checked_reply(raw: str, question: str, passages: Sequence[Passage]) -> tuple[str, list[int]]:
+    """`raw` with markers naming no passage removed, then those no passage supports."""
+    text, _ = check_markers(raw, len(passages))
+    return drop_unsupported(text, question, passages)
+
+
 class CleanStream:
     """An `on_token` wrapper that passes on the streamed text with its markers checked.
 
@@ -134,23 +210,38 @@ class CleanStream:
     until the next pieces show what they are, and markers naming no passage never
     appear. Call `finish()` at the end to pass on what was held back. `sent` is
     everything passed on so far.
+
+    Once `bind(question, passages)` has told it what the model reads (`generate_answer`
+    does), it checks as `checked_reply` does: markers whose passage does not support
+    their sentence never appear either, and `n_passages` becomes `len(passages)`.
     """
 
     def __init__(self, on_token: Callable[[str], Any], n_passages: int) -> None:
         self.on_token = on_token
         self.n_passages = n_passages
+        self.question: str | None = None
+        self.passages: Sequence[Passage] | None = None
         self.raw = ""
         self.sent = ""
+
+    def bind(self, question: str, passages: Sequence[Passage]) -> None:
+        """Check markers against these passages (those actually sent) from now on."""
+        self.question, self.passages, self.n_passages = question, list(passages), len(passages)
+
+    def _check(self, text: str) -> str:
+        if self.passages is None:
+            return check_markers(text, self.n_passages)[0]
+        return checked_reply(text, self.question or "", self.passages)[0]
 
     def __call__(self, delta: str) -> None:
         self.raw += delta
         opened = _OPEN_MARKER.search(self.raw)
         stable = self.raw[: opened.start() if opened else len(self.raw)].rstrip()
-        self._pass_on(check_markers(stable, self.n_passages)[0])
+        self._pass_on(self._check(stable))
 
     def finish(self) -> str:
         """Pass on the rest of the checked text; return it all."""
-        self._pass_on(check_markers(self.raw, self.n_passages)[0])
+        self._pass_on(self._check(self.raw))
         return self.sent
 
     def _pass_on(self, cleaned: str) -> None:
@@ -174,28 +265,47 @@ def generate_answer(
     history: Sequence[tuple[str, str]] | None = None,
     on_token: Callable[[str], Any] | None = None,
     max_tokens: int = MAX_ANSWER_TOKENS,
+    context_tokens: int | None = None,
 ) -> GeneratedAnswer | None:
     """The LLM's answer from `passages`, or None when the caller should answer extractively.
 
-    None means: no passages, the LLM failed (logged once on "spacebot.llm"), or the
-    answer cites no valid passage without being a refusal. Streamed tokens reach
-    `on_token` raw; show `GeneratedAnswer.text` once done, as it has markers checked.
+    The model reads the first passages that fit `context_tokens` (default: the
+    client's `context_tokens`, from SPACEBOT_LLM_CONTEXT) with `max_tokens` left for
+    the answer; its markers are numbered over those. Markers naming no passage, and
+    markers whose passage shares no content word with their sentence, are removed.
+
+    None means: no passages (or none fit), the LLM failed, or the reply is no answer:
+    empty, only markers or the question's own words, a passage title repeated, or no
+    sentence left with a supported marker (each logged once on "spacebot.llm" as
+    "LLM reply unusable (<reason>)"). Streamed tokens reach `on_token` as they come;
+    a `CleanStream` is first bound to the question and the passages sent, so what it
+    passes on is checked the same way. Show `GeneratedAnswer.text` once done.
     """
-    if not passages:
+    if context_tokens is None:
+        context_tokens = int(getattr(client, "context_tokens", None) or DEFAULT_CONTEXT)
+    sent = fitting_passages(question, passages, history, context_tokens, max_tokens)
+    if not sent:
+        if passages:
+            log.warning("LLM reply unusable (%s), using the extractive answer", "no passage fits the context")
         return None
-    messages = build_messages(question, passages, history)
+    messages = build_messages(question, sent, history, context_tokens, max_tokens)
+    if isinstance(on_token, CleanStream):
+        on_token.bind(question, sent)
     try:
         raw = client.chat(messages, max_tokens=max_tokens, on_token=on_token)
     except LLMError as exc:
         log.warning("LLM unavailable, using the extractive answer: %s", exc)
         return None
-    text, used = check_markers(raw, len(passages))
-    if used:
-        return GeneratedAnswer(text=text, used=used, refused=False)
-    if is_refusal(text):
+    text, used = checked_reply(raw, question, sent)
+    if not used and is_refusal(text):
         return GeneratedAnswer(text=REFUSAL, used=[], refused=True)
-    log.warning("LLM answer cites no passage, using the extractive answer")
-    return None
+    problem = reply_problem(text, question, sent)
+    if problem is None and not used:
+        problem = "no supported marker"
+    if problem is not None:
+        log.warning("LLM reply unusable (%s), using the extractive answer", problem)
+        return None
+    return GeneratedAnswer(text=text, used=used, refused=False)
 
 
 def _clean_rewrite(text: str) -> str:

@@ -52,6 +52,8 @@ class LLMClient:
 
     `failed_at` is the `time.monotonic()` of the last call that timed out or could not
     connect (None once a call succeeds), so callers can skip a server that is down.
+    `context_tokens` is the model's context window (`settings.llm_context`), which the
+    prompt is sized to.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -61,6 +63,7 @@ class LLMClient:
 
         self.base_url = safe_url(settings.llm_base_url)
         self.timeout = float(settings.llm_timeout)
+        self.context_tokens = int(settings.llm_context)
         self.failed_at: float | None = None
         self._model = settings.llm_model or None
         secret = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""

@@ -30,6 +30,9 @@ def _settings():
         _fail(f"{'.'.join(map(str, problem['loc']))}={problem.get('input')!r}: {problem['msg']}", code=2)
 
 
+INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT (128 + 2)
+
+
 def _fail(message: str, code: int = 1) -> None:
     """One clear line on stderr, then exit."""
     typer.echo(f"error: {message}", err=True)
@@ -51,17 +54,29 @@ def ingest(
     follow_links: bool = typer.Option(
         False, "--follow-links", help="For feeds: fetch each entry's page for the full text."),
 ) -> None:
-    """Add articles to the index; unchanged articles are skipped, changed ones replaced."""
-    from bot.faces.ingest_view import IngestView, print_summary
+    """Add articles to the index; unchanged articles are skipped, changed ones replaced.
+
+    Ctrl-C or SIGTERM stops it between two writes (exit 130); a second ingest of
+    the same data dir waits for the first.
+    """
+    import signal
+
+    from bot.faces.ingest_lock import NotWritable, one_ingest_at_a_time
+    from bot.faces.ingest_view import IngestView, interrupted_line, print_summary
     from ingest.pipeline import run_ingest
     from ingest.store import StoreUnavailable
 
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM stops like Ctrl-C
     console = _console()
+    settings = _settings()
     view = IngestView(console, quiet=as_json)
     try:
-        with view:
-            summary = run_ingest(inputs, _settings(), prune=prune, follow_links=follow_links, progress=view)
-    except StoreUnavailable as exc:
+        with one_ingest_at_a_time(settings.data_dir, on_wait=lambda line: typer.echo(line, err=True)), view:
+            summary = run_ingest(inputs, settings, prune=prune, follow_links=follow_links, progress=view)
+    except KeyboardInterrupt:
+        typer.echo(interrupted_line(view), err=True)
+        raise typer.Exit(INTERRUPTED) from None
+    except (StoreUnavailable, NotWritable) as exc:
         _fail(str(exc))
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
@@ -131,6 +146,22 @@ def _filters(source: str | None, since: str | None, until: str | None):
     return Filters(source=source, since=day(since, "--since"), until=day(until, "--until"))
 
 
+def _check_source(source: str | None) -> None:
+    """Exit 2 with the indexed sources when `--source` names none of them."""
+    if source is None:
+        return
+    from ingest.inventory import has_source, source_names
+    from ingest.store import ChunkStore, StoreUnavailable
+
+    try:
+        store = ChunkStore(_settings(), create=False)
+        if not has_source(store, source):
+            names = ", ".join(source_names(store)) or "none (the index is empty)"
+            _fail(f"unknown source {source!r}; indexed sources: {names}", code=2)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+
+
 def _service():
     from bot.core.service import AnswerService
 
@@ -183,6 +214,7 @@ def ask(
     from bot.faces.streaming import Stream
 
     filters = _filters(source, since, until)
+    _check_source(source)
     service = _service()
     stream = Stream(lambda piece: typer.echo(piece, nl=False)) if not as_json and streams_answers(service) else None
     answer = _answer_or_fail(lambda: service.ask(question, filters=filters, k=k, on_token=stream))
@@ -202,7 +234,9 @@ def chat(
     """An interactive session that remembers the conversation, so follow-ups work."""
     from bot.faces.chat import run_chat
 
-    run_chat(_service(), _filters(source, since, until), conversation)
+    filters = _filters(source, since, until)
+    _check_source(source)
+    run_chat(_service(), filters, conversation)
 
 
 @app.command()

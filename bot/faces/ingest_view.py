@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingest.article import InputError
 from ingest.pipeline import IngestSummary, Progress
 
 
@@ -27,6 +28,10 @@ class IngestView(Progress):
         self.reading = None
         self.embedding = None
         self.articles = 0
+        self.read_count = 0
+        self.found: set[str] = set()  # ids of the articles read so far
+        self.to_embed: int | None = None  # new and changed articles, once reading is done
+        self.written = 0  # of those, articles written whole
 
     def __enter__(self):
         self.bar.start()
@@ -37,23 +42,41 @@ class IngestView(Progress):
         self.bar.stop()
 
     def stage(self, name: str) -> None:
+        if name.startswith("updating") and self.to_embed is None:  # reading done, nothing to embed
+            self.to_embed = 0
         if self.reading is not None:
             self.bar.update(self.reading, description=name)
 
     def read(self, article_or_error) -> None:
+        self.read_count += 1
+        if not isinstance(article_or_error, InputError):
+            self.found.add(article_or_error.id)
         self.bar.update(self.reading, advance=1)
 
     def start_embedding(self, articles: int, chunks: int) -> None:
         self.articles = 0
+        self.to_embed = articles
         self.embedding = self.bar.add_task(f"embedding {articles} articles", total=chunks, rate="")
 
     def embedded(self, articles: int, chunks: int) -> None:
         self.articles += articles
+        self.written += articles
         self.bar.update(self.embedding, advance=chunks)
         task = self.bar.tasks[self.embedding]
         if task.elapsed:
             self.bar.update(self.embedding, rate=f"{self.articles / task.elapsed:.1f} art/s "
                                                   f"{task.completed / task.elapsed:.1f} chunks/s")
+
+
+def interrupted_line(view: IngestView) -> str:
+    """What an interrupted run says: how many of the articles it found are whole in the index.
+
+    Unchanged articles count as done; before embedding starts nothing is counted
+    as done (which articles are unchanged is decided only once reading ends).
+    """
+    total = len(view.found)
+    done = 0 if view.to_embed is None else total - view.to_embed + view.written
+    return f"interrupted after {done} of {total} articles; run the same command again to finish"
 
 
 def print_summary(console, summary: IngestSummary) -> None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.api import AskService, QuestionError, streams_answers
 from bot.core.question import normalise_question
+from bot.faces.slack import guards
 from bot.faces.slack.blocks import (
     ACTION_DOWN,
     ACTION_UP,
@@ -132,6 +133,7 @@ def build_app(
 
     app = _bolt_app(settings, client, token_verification_enabled, workers)
     feedback = feedback or FeedbackStore(settings.state_db)
+    guards.install(app)  # first: malformed events acked and dropped; unexpected errors: one line, a request id
     app.use(_duplicate_filter(seen or SeenEvents(settings.state_db), drop_retries))
 
     answer_mention, answer_dm = _question_listeners(service, feedback)

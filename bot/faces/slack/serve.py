@@ -20,21 +20,21 @@ if TYPE_CHECKING:
 log = logging.getLogger("spacebot.slack")
 
 EVENTS_PATH = "/slack/events"
+# Slack sends a whole event in well under a second and gives up on us after 3 s;
+# a connection idle this long is not Slack.
+READ_TIMEOUT_S = 10
 
 
-def wsgi_app(app: App, path: str = EVENTS_PATH) -> Callable:
-    """A WSGI application: Bolt at `path`, `GET /healthz` for load balancers."""
-    from slack_bolt.adapter.wsgi import SlackRequestHandler
+def wsgi_app(app: App, path: str = EVENTS_PATH, secret: str | None = None) -> Callable:
+    """A WSGI application: Bolt at `path` behind the checks of `SlackDoor`, `GET /healthz`.
 
-    handler = SlackRequestHandler(app, path=path)
+    `secret` defaults to the signing secret the Bolt app was built with.
+    """
+    from bot.faces.slack.door import SlackDoor
 
-    def application(environ, start_response):
-        if environ.get("REQUEST_METHOD") == "GET" and environ.get("PATH_INFO") == "/healthz":
-            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-            return [b"ok"]
-        return handler(environ, start_response)
-
-    return application
+    if secret is None:
+        secret = getattr(app, "_signing_secret", "") or ""  # Bolt keeps it there, with no public accessor
+    return SlackDoor(app, secret, path)
 
 
 def make_http_server(app: App, port: int = 3000, host: str = "0.0.0.0", path: str = EVENTS_PATH) -> WSGIServer:
@@ -43,6 +43,8 @@ def make_http_server(app: App, port: int = 3000, host: str = "0.0.0.0", path: st
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
     class QuietHandler(WSGIRequestHandler):
+        timeout = READ_TIMEOUT_S  # a client that stops sending mid-body loses its thread, not ours forever
+
         def log_message(self, format, *args):  # noqa: A002
             log.debug("http %s - %s", self.address_string(), format % args)
 
