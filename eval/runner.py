@@ -71,8 +71,11 @@ class EvalResult:
     k: int = 10
 
     def to_json(self) -> dict:
-        """The results.json shape: {"modes": {mode: {metric: value, "per_kind": {...}, ...}}}."""
-        return {"modes": copy.deepcopy(self.modes)}
+        """The results.json shape: {"modes": {mode: {metric: value, "per_kind": {...}, ...}},
+        "default": the mode `spacebot ask` uses}."""
+        from bot.core.service import DEFAULT_MODE
+
+        return {"modes": copy.deepcopy(self.modes), "default": DEFAULT_MODE}
 
 
 def run_eval(

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_FETCH_TIMEOUT"))
 
     # --- retrieval and answers ---------------------------------------------
+    reranker: str = Field("bundled", validation_alias=_env("SPACEBOT_RERANKER"))  # bundled | folder | none
+    rerank_depth: int = Field(15, ge=1, le=100, validation_alias=_env("SPACEBOT_RERANK_DEPTH"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("SPACEBOT_TOP_K"))
     conversation_ttl_days: float = Field(
         30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS")

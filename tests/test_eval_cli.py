@@ -52,7 +52,8 @@ def full_run(cli, tmp_path_factory):
 def test_eval_json_has_every_documented_key_for_every_mode(full_run):
     result, _ = full_run
     data = json.loads(result.stdout)  # stdout is only the JSON: progress and "wrote" go to stderr
-    assert list(data) == ["modes"] and list(data["modes"]) == MODES
+    assert list(data) == ["modes", "default"] and list(data["modes"]) == MODES
+    assert data["default"] == "rerank"  # the mode `ask` uses
     for mode, scores in data["modes"].items():
         missing = [k for k in METRICS + ["per_kind", "n_questions", "n_answerable"] if k not in scores]
         assert not missing, (mode, missing)

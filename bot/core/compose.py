@@ -37,12 +37,12 @@ def build_stages(settings, index, llm: Callable[[], object | None], given: Stage
     configured and ready now, else None.
     """
     from bot.core.citations import Citations
-    from bot.core.extractive import ExtractiveAnswerer
-    from bot.core.gate import EvidenceGate
     from bot.core.llm_answerer import LLMAnswerer, WithFallback
     from bot.core.query import FollowupQuery
     from bot.core.question import QuestionCheck
     from bot.core.ranking import KeepOrder
+    from bot.core.rerank_answerer import RerankedExtractiveAnswerer
+    from bot.core.rerank_gate import RerankGate
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
 
     stages = replace(given) if given is not None else Stages()
@@ -50,10 +50,12 @@ def build_stages(settings, index, llm: Callable[[], object | None], given: Stage
     defaults = {
         "question": lambda: QuestionCheck(),
         "query": lambda: FollowupQuery(llm),
-        "retrieval": lambda: Retriever(index, fusion=stages.fusion),
+        "retrieval": lambda: Retriever(index, fusion=stages.fusion, rerank_depth=settings.rerank_depth,
+                                       reranker=settings.reranker),
         "ranker": lambda: KeepOrder(),
-        "gate": lambda: EvidenceGate(index),
-        "answerer": lambda: WithFallback(LLMAnswerer(llm, llm_limits), ExtractiveAnswerer(index),
+        "gate": lambda: RerankGate(index),
+        "answerer": lambda: WithFallback(LLMAnswerer(llm, llm_limits),
+                                         RerankedExtractiveAnswerer(index, settings.reranker),
                                          configured=settings.llm_enabled),
         "citations": lambda: Citations(),
     }

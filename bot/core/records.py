@@ -45,6 +45,7 @@ class ArticleHit:
     path: str | None
     score: float
     passages: list[Passage] = field(default_factory=list)
+    reranked: bool = False  # `score` (and its passages' scores) are the cross-encoder's logits
 
 
 @dataclass

@@ -13,7 +13,7 @@ from bot.core.search_index import SearchIndex
 from ingest.article import date_to_ts
 from ingest.chunk_record import chroma_where
 
-MODES = ("dense", "bm25", "hybrid")
+MODES = ("dense", "bm25", "hybrid", "rerank")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009); k = 10/30/60 differ by noise
 CANDIDATES = 100  # chunks each search contributes before grouping
 PASSAGES_PER_ARTICLE = 3  # passages kept per article: what the answerers quote from
@@ -58,8 +58,13 @@ class Retriever:
     """Finds the articles (and their best passages) for a query: candidates from each
     search, then `fusion` (default `ReciprocalRankFusion()`)."""
 
-    def __init__(self, index: SearchIndex, fusion=None):
+    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None,
+                 reranker: str | None = None):
+        from bot.core.rerank import DEPTH
+
         self.index = index
+        self.rerank_depth = rerank_depth or DEPTH
+        self.reranker_setting = reranker  # SPACEBOT_RERANKER; None reads the environment
         self.fusion = fusion or ReciprocalRankFusion()
         table = index.keyword.table.columns
         self._sources = np.array(table["source"], dtype=object)
@@ -97,11 +102,51 @@ class Retriever:
         if mode not in MODES:
             raise ValueError(f"unknown retrieval mode {mode!r}; choose from {', '.join(MODES)}")
         lists = []
-        if mode in ("dense", "hybrid"):
+        if mode in ("dense", "hybrid", "rerank"):
             lists.append(self.dense(query, filters, vector=vector))
-        if mode in ("bm25", "hybrid"):
+        if mode in ("bm25", "hybrid", "rerank"):
             lists.append(self.bm25(query, filters))
-        return self._group(lists, k)
+        hits = self._group(lists, k)
+        if mode == "rerank":
+            reranker = self.reranker
+            if reranker is not None:
+                return self._rerank(reranker, query, lists, hits, k)
+        return hits
+
+    @property
+    def reranker(self):
+        """The cross-encoder (`SPACEBOT_RERANKER`), loaded on first use; None when it is `none`."""
+        from bot.core.rerank import load_reranker
+
+        return load_reranker(self.reranker_setting)
+
+    def _rerank(self, reranker, query: str, lists, fused: list[ArticleHit], k: int) -> list[ArticleHit]:
+        """Articles ordered by their best chunk's cross-encoder score over the union of the first
+        `rerank_depth` chunks of each list; articles the reranker did not read follow in fused order."""
+        from bot.core.rerank import rerank_candidates
+
+        table = self.index.keyword.table
+        scores = rerank_candidates(reranker, query, lists, table, self.rerank_depth)
+        rows_of: dict[str, list[int]] = defaultdict(list)
+        for row in sorted(scores, key=lambda r: -scores[r]):
+            rows_of[table.columns["article_id"][row]].append(row)
+        hits = []
+        for article_id, rows in list(rows_of.items())[:k]:
+            passages = [_passage(table.row(r), scores[r]) for r in rows[:PASSAGES_PER_ARTICLE]]
+            first = passages[0]
+            hits.append(ArticleHit(article_id=article_id, title=first.title, source=first.source, url=first.url,
+                                   published=first.published, path=first.path, score=passages[0].score,
+                                   passages=passages, reranked=True))
+        floor = min(scores.values(), default=0.0) - 1.0  # below every reranked passage
+        for hit in fused:
+            if len(hits) >= k:
+                break
+            if hit.article_id not in rows_of:
+                for p in hit.passages:
+                    p.score = floor
+                hit.score = floor
+                hits.append(hit)
+        return hits
 
     def _group(self, ranked_lists: list[list[tuple[int, float]]], k: int) -> list[ArticleHit]:
         table = self.index.keyword.table

