@@ -51,7 +51,7 @@ def test_ask_returns_the_cli_json_and_a_conversation_that_continues(api, sample_
     reply = api.post("/v1/ask", json={"question": QUESTION})
     assert reply.status_code == 200
     body = reply.json()
-    expected = sample_service.answer(QUESTION)[1].to_dict()  # what `spacebot ask --json` prints
+    expected = sample_service.answer(QUESTION).to_dict()  # what `spacebot ask --json` prints
     conversation = body.pop("conversation_id")
     assert body == expected and "Walther Pelzer" in body["answer"] and body["citations"][0]["url"]
     follow_up = api.post("/v1/ask", json={"question": "when did they sign?", "conversation_id": conversation})
