@@ -316,7 +316,7 @@ def mixed(questions: list) -> list:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="an existing index (SPACEBOT_DATA_DIR), e.g. .bench/index")
     parser.add_argument("--questions", nargs="+", default=["../shared/eval/dev.jsonl"],
@@ -340,7 +340,42 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the rows of an earlier run's results file and ask only the other questions")
     parser.add_argument("--render", metavar="JSON", default=None,
                         help="only write --doc's section from the results file of an earlier run")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _question_sets(args) -> dict[str, list] | None:
+    """Each question file's questions (strided, kinds mixed, limited); None after a one-line error."""
+    from eval.questions import load_questions
+
+    sets: dict[str, list] = {}
+    for file in args.questions:
+        try:
+            questions, warnings = load_questions(file)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return None
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        questions = mixed(questions[:: max(1, args.stride)])
+        sets[Path(file).stem] = questions[: args.limit] if args.limit else questions
+    return sets
+
+
+def _earlier_rows(args, sets: dict[str, list]) -> tuple[dict, set[tuple[str, str]]]:
+    """Empty result rows per set and mode, or (with --resume) an earlier run's rows and their ids."""
+    rows: dict[str, dict[str, list[dict]]] = {name: {mode: [] for mode in MODES} for name in sets}
+    kept: set[tuple[str, str]] = set()
+    if args.resume:
+        earlier = json.loads(Path(args.resume).read_text(encoding="utf-8"))["answers"]
+        for name in sets:
+            for mode in MODES:
+                rows[name][mode] = list(earlier.get(name, {}).get(mode, []))
+            kept |= {(name, r["id"]) for r in rows[name]["llm"]}
+    return rows, kept
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.render:
         write_doc(json.loads(Path(args.render).read_text(encoding="utf-8")), args.doc, args.section)
         return 0
@@ -349,22 +384,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     from bot.core.service import AnswerService, LLMLimits
-    from eval.questions import load_questions
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable
 
     data_dir = Path(args.data_dir).resolve()
-    sets: dict[str, list] = {}
-    for file in args.questions:
-        try:
-            questions, warnings = load_questions(file)
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        questions = mixed(questions[:: max(1, args.stride)])
-        sets[Path(file).stem] = questions[: args.limit] if args.limit else questions
+    sets = _question_sets(args)
+    if sets is None:
+        return 2
     base = {"SPACEBOT_DATA_DIR": data_dir}
     try:
         extractive = AnswerService(Settings(_env_file=None, **base))
@@ -376,14 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     reasons = Reasons()
     logging.getLogger("spacebot.llm").addHandler(reasons)
     logging.getLogger("spacebot.llm").setLevel(logging.INFO)
-    rows: dict[str, dict[str, list[dict]]] = {name: {mode: [] for mode in MODES} for name in sets}
-    kept: set[tuple[str, str]] = set()
-    if args.resume:
-        earlier = json.loads(Path(args.resume).read_text(encoding="utf-8"))["answers"]
-        for name in sets:
-            for mode in MODES:
-                rows[name][mode] = list(earlier.get(name, {}).get(mode, []))
-            kept |= {(name, r["id"]) for r in rows[name]["llm"]}
+    rows, kept = _earlier_rows(args, sets)
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx, args.llm_gguf) as url:
         settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout,
