@@ -22,7 +22,7 @@ from conftest import make_settings
 
 from bot.core.followup import contextual_query
 from bot.core.generate import REFUSAL, build_messages
-from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
+from bot.core.service import DEFAULT_MODE, LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
 
 try:
     from tests.llm_server import (
@@ -178,7 +178,7 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(sample_service, tmp_
     assert QUESTION in rewrite_request["messages"][-1]["content"]
     assert FOLLOW_UP in rewrite_request["messages"][-1]["content"]
     # the answer was retrieved for the rewrite: its passages are the rewrite's passages
-    hits = sample_service.retriever.search(rewrite, k=10)
+    hits = sample_service.retriever.search(rewrite, k=10, mode=DEFAULT_MODE)
     assert asked[2]["messages"][-1]["content"] == build_messages(FOLLOW_UP, llm_passages(hits))[-1]["content"]
     # the earlier turn goes along as history, its markers removed
     assert {"role": "assistant", "content": f"{said}."} in asked[2]["messages"]
