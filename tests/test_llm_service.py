@@ -196,9 +196,10 @@ def test_failed_rewrite_falls_back_to_the_no_llm_query(sample_service, tmp_path,
 
 
 def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_service, tmp_path, caplog):
-    baseline = sample_service.answer(QUESTION)
+    baseline = sample_service.answer(QUESTION, mode="hybrid")
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
+        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
+                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
         pieces: list[str] = []
         with caplog.at_level(logging.DEBUG, logger="spacebot.llm"):
             start = time.monotonic()
@@ -220,7 +221,8 @@ def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_servic
 
 def test_slow_follow_up_waits_one_timeout_not_two(sample_service, tmp_path, caplog):
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
+        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
+                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
             start = time.monotonic()
             answer = service.answer(FOLLOW_UP, history=[(QUESTION, "Walther Pelzer [1].")])
