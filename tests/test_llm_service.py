@@ -22,7 +22,7 @@ from conftest import make_settings
 
 from bot.core.followup import contextual_query
 from bot.core.generate import REFUSAL, build_messages
-from bot.core.service import LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
+from bot.core.service import DEFAULT_MODE, LLM_FALLBACK_NOTE, REFUSAL_TEXT, AnswerService, LLMLimits, llm_passages
 
 try:
     from tests.llm_server import (
@@ -178,7 +178,7 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(sample_service, tmp_
     assert QUESTION in rewrite_request["messages"][-1]["content"]
     assert FOLLOW_UP in rewrite_request["messages"][-1]["content"]
     # the answer was retrieved for the rewrite: its passages are the rewrite's passages
-    hits = sample_service.retriever.search(rewrite, k=10)
+    hits = sample_service.retriever.search(rewrite, k=10, mode=DEFAULT_MODE)
     assert asked[2]["messages"][-1]["content"] == build_messages(FOLLOW_UP, llm_passages(hits))[-1]["content"]
     # the earlier turn goes along as history, its markers removed
     assert {"role": "assistant", "content": f"{said}."} in asked[2]["messages"]
@@ -196,9 +196,10 @@ def test_failed_rewrite_falls_back_to_the_no_llm_query(sample_service, tmp_path,
 
 
 def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_service, tmp_path, caplog):
-    baseline = sample_service.answer(QUESTION)
+    baseline = sample_service.answer(QUESTION, mode="hybrid")
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
+        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
+                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
         pieces: list[str] = []
         with caplog.at_level(logging.DEBUG, logger="spacebot.llm"):
             start = time.monotonic()
@@ -220,7 +221,8 @@ def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_servic
 
 def test_slow_follow_up_waits_one_timeout_not_two(sample_service, tmp_path, caplog):
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1)
+        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
+                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
             start = time.monotonic()
             answer = service.answer(FOLLOW_UP, history=[(QUESTION, "Walther Pelzer [1].")])
