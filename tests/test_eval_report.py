@@ -71,7 +71,7 @@ def test_run_eval_scores_each_mode(result):
 
 def test_to_json_has_the_agreed_shape(result):
     data = result.to_json()
-    assert list(data) == ["modes"]
+    assert list(data) == ["modes", "default"] and data["default"] == "rerank"  # the mode `spacebot ask` uses
     assert set(data["modes"]["hybrid"]) == {
         "hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "recall@10", "mrr@10", "ndcg@10",
         "answer_contains", "citation_precision", "refusal_rate", "false_refusal_rate",

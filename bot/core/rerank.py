@@ -88,8 +88,9 @@ class CrossEncoder:
                                             providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        # only the passage is cut, so the question is always read whole
-        self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
+        # the longer of question and passage is cut: in practice the passage, so the question is
+        # read whole; "only_second" raised on a question longer than the window (found by fuzzing)
+        self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
         self.tokenizer.enable_padding()
 
     def score(self, query: str, texts: list[str], batch: int = BATCH) -> np.ndarray:
