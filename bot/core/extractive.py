@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.core.records import ArticleHit
 from bot.core.sentence_scores import Candidate, score_sentences
+from bot.core.sentences import best_within
 from bot.core.stages import AnswerRequest, Claim, Draft
 
 MAX_SENTENCES = 3  # an answer quotes at most three sentences: enough for a list's lead-in and two items
@@ -23,15 +24,7 @@ def select_sentences(question: str, hits: list[ArticleHit], index, context: list
     """
     ranked = sorted(score_sentences(question, hits, index.keyword, context, focus).candidates,
                     key=lambda c: -c.score)
-    if not ranked:
-        return []
-    chosen = [ranked[0]]
-    for candidate in ranked[1:]:
-        if len(chosen) >= max_sentences or candidate.score < ranked[0].score - SECOND_SENTENCE_MARGIN:
-            break
-        if all(candidate.sentence not in c.sentence and c.sentence not in candidate.sentence for c in chosen):
-            chosen.append(candidate)
-    return chosen
+    return best_within(ranked, lambda c: c.score, max_sentences, SECOND_SENTENCE_MARGIN)
 
 
 class ExtractiveAnswerer:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.records import ArticleHit, Passage
-from bot.core.sentences import split_sentences
+from bot.core.sentences import best_within, split_sentences
 
 SENTENCE_PASSAGES = 5  # best passages whose sentences compete (eval/bench_rerank.py)
 PER_ARTICLE = 2  # at most this many of them from one article, so one long article cannot crowd out the rest
@@ -95,12 +95,4 @@ def score_sentences(question: str, query: str, hits: list[ArticleHit], model,
 
 def choose(scored: list[Scored], max_sentences: int = MAX_SENTENCES, margin: float = MARGIN) -> list[Scored]:
     """The best sentence, and up to `max_sentences - 1` more that score within `margin` of it."""
-    if not scored:
-        return []
-    chosen = [scored[0]]
-    for c in scored[1:]:
-        if len(chosen) >= max_sentences or c.total < scored[0].total - margin:
-            break
-        if all(c.sentence not in o.sentence and o.sentence not in c.sentence for o in chosen):
-            chosen.append(c)
-    return chosen
+    return best_within(scored, lambda c: c.total, max_sentences, margin)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 _BOUNDARY = re.compile(r"(?<=[.!?;:])[\"'”’)]*\s+(?=[\"“'(\[]?[A-Z0-9(\-•*])|\n\s*\n")
 _ABBREVIATIONS = ("Mr.", "Mrs.", "Ms.", "Dr.", "St.", "U.S.", "U.N.", "Gen.", "Lt.", "Col.", "Sen.",
@@ -51,3 +53,22 @@ def _with_lists(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
 def split_sentences(text: str, min_chars: int = 25) -> list[str]:
     """Sentences of `text`, each an exact substring of it (fragments merged forward, lists kept with their lead-in)."""
     return [text[s:e].strip() for s, e in _with_lists(text, _spans(text, min_chars))]
+
+
+Scored = TypeVar("Scored")
+
+
+def best_within(ranked: Sequence[Scored], score: Callable[[Scored], float], max_sentences: int,
+                margin: float, sentence: Callable[[Scored], str] = lambda c: c.sentence) -> list[Scored]:
+    """The first of `ranked` (best first), and up to `max_sentences - 1` more that score within
+    `margin` of it; a sentence inside one already chosen (or holding one) is skipped."""
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    for candidate in ranked[1:]:
+        if len(chosen) >= max_sentences or score(candidate) < score(ranked[0]) - margin:
+            break
+        text = sentence(candidate)
+        if all(text not in sentence(c) and sentence(c) not in text for c in chosen):
+            chosen.append(candidate)
+    return chosen
