@@ -51,6 +51,9 @@ def make_http_server(app: App, port: int = 3000, host: str = "0.0.0.0", path: st
     class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
         daemon_threads = True
         allow_reuse_address = True
+        # socketserver's default listen backlog is 5: a burst of Slack events (20 mentions at once in
+        # the tests) overflowed it and connections were reset; 128 is Linux's usual SOMAXCONN.
+        request_queue_size = 128
 
     server = ThreadingWSGIServer((host, port), QuietHandler)
     server.set_app(wsgi_app(app, path))
