@@ -41,6 +41,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # PostgreSQL's server binaries for the state-store tests (Debian package, installed when missing).
 postgres:

@@ -48,8 +48,9 @@ def wait_ok(url: str, proc: subprocess.Popen) -> None:
 
 
 def post(url: str, payload: dict) -> dict:
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(),
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=120) as reply:
         return json.load(reply)
 
@@ -62,12 +63,24 @@ def main() -> None:
     database = PostgresServer(postgres_bin_dir())
     try:
         chroma_port = free_port()
-        procs.append(subprocess.Popen([str(BIN / "chroma"), "run", "--path", str(work / "chroma"),
-                                       "--host", "127.0.0.1", "--port", str(chroma_port)],
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "chroma"),
+                    "run",
+                    "--path",
+                    str(work / "chroma"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(chroma_port),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         wait_ok(f"http://127.0.0.1:{chroma_port}/api/v2/heartbeat", procs[-1])
-        shared = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(chroma_port),
-                  "SPACEBOT_DATABASE_URL": database.url}
+        shared = {"CHROMA_HOST": "127.0.0.1", "CHROMA_PORT": str(chroma_port), "SPACEBOT_DATABASE_URL": database.url}
         print(f"postgresql on 127.0.0.1:{database.port}, chroma on 127.0.0.1:{chroma_port}")
         env = {**os.environ, **shared, "SPACEBOT_DATA_DIR": str(work / "ingest")}
         subprocess.run([str(BIN / "spacebot"), "ingest", str(SAMPLE)], env=env, check=True)
@@ -77,8 +90,14 @@ def main() -> None:
             shutil.copytree(work / "ingest" / "model", data / "model")  # the ONNX query model
             port = free_port()
             env = {**os.environ, **shared, "SPACEBOT_DATA_DIR": str(data)}
-            procs.append(subprocess.Popen([str(BIN / "spacebot"), "serve", "--port", str(port)], env=env,
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [str(BIN / "spacebot"), "serve", "--port", str(port)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
             wait_ok(urls[-1] + "/readyz", procs[-1])
             print(f"replica {name} on {urls[-1]}")

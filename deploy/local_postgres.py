@@ -53,12 +53,32 @@ class PostgresServer:
         if self._as_postgres:
             shutil.chown(self.root, "postgres")
             shutil.chown(pwfile, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", f"--pwfile={pwfile}",
-                  "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w",
-                  "-t", str(START_TIMEOUT), "-o",
-                  f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off",
-                  "start")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            f"--pwfile={pwfile}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            str(START_TIMEOUT),
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off",
+            "start",
+        )
         self.url = f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
 
     def _run(self, tool: str, *args: str) -> None:

@@ -22,10 +22,15 @@ RRF_KS = [10, 30, 60]
 
 def _index(corpus: str, size: int, overlap: int) -> Path:
     data_dir = Path(f".bench/chunk-{size}-{overlap}").resolve()
-    env = dict(os.environ, SPACEBOT_DATA_DIR=str(data_dir), SPACEBOT_CHUNK_SIZE=str(size),
-               SPACEBOT_CHUNK_OVERLAP=str(overlap))
-    result = subprocess.run([sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--prune", "--json"],
-                            capture_output=True, text=True, env=env)
+    env = dict(
+        os.environ, SPACEBOT_DATA_DIR=str(data_dir), SPACEBOT_CHUNK_SIZE=str(size), SPACEBOT_CHUNK_OVERLAP=str(overlap)
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--prune", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if result.returncode not in (0, 1):
         raise SystemExit(f"ingest failed:\n{result.stderr[-2000:]}")
     print(f"chunk {size}/{overlap}: {json.loads(result.stdout)['total_chunks']} chunks", file=sys.stderr)
@@ -43,13 +48,15 @@ def main(argv: list[str] | None = None) -> None:
     from eval.evaluate import evaluate
     from ingest.settings import Settings
 
-    lines = ["| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 "
-             "| follow-up hit@5 |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| chunk / overlap (wordpieces) | chunks | mode | RRF k | hit@1 | hit@5 | MRR@10 | nDCG@10 | follow-up hit@5 |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for size, overlap in SETTINGS:
         data_dir = _index(args.corpus, size, overlap)
-        settings = Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir, SPACEBOT_CHUNK_SIZE=size,
-                            SPACEBOT_CHUNK_OVERLAP=overlap)
+        settings = Settings(
+            _env_file=None, SPACEBOT_DATA_DIR=data_dir, SPACEBOT_CHUNK_SIZE=size, SPACEBOT_CHUNK_OVERLAP=overlap
+        )
         index = AnswerService(settings).index
         chunks = len(index.keyword.table)
         runs = [(mode, RRF_K) for mode in ("dense", "bm25")] + [("hybrid", k) for k in RRF_KS]
@@ -57,18 +64,26 @@ def main(argv: list[str] | None = None) -> None:
             service = AnswerService(settings, index=index, stages=Stages(fusion=ReciprocalRankFusion(rrf_k)))
             result, _ = evaluate(service, args.questions, [mode], k=10)
             m = result.to_json()["modes"][mode]
-            lines.append(f"| {size} / {overlap} | {chunks:,} | {mode} | {rrf_k if mode == 'hybrid' else '—'} | "
-                         f"{m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | "
-                         f"{m['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |")
-    body = "\n".join([
-        "## How the retrieval defaults were chosen", "", stamp("make bench-defaults"), "",
-        f"Dev set `{args.questions}`, article level, answerable questions. The defaults are "
-        f"chunk {Settings(_env_file=None).chunk_size} / overlap {Settings(_env_file=None).chunk_overlap} "
-        f"wordpieces (title + chunk always fit the model's 256-wordpiece window, so nothing is cut off "
-        f"unembedded), hybrid fusion with RRF k = {RRF_K} (the usual constant; differences "
-        "between k values below are one or two questions of 54, i.e. noise), 10 articles retrieved.", "",
-        *lines,
-    ])
+            lines.append(
+                f"| {size} / {overlap} | {chunks:,} | {mode} | {rrf_k if mode == 'hybrid' else '—'} | "
+                f"{m['hit@1']:.3f} | {m['hit@5']:.3f} | {m['mrr@10']:.3f} | {m['ndcg@10']:.3f} | "
+                f"{m['per_kind'].get('followup', {}).get('hit@5', float('nan')):.3f} |"
+            )
+    body = "\n".join(
+        [
+            "## How the retrieval defaults were chosen",
+            "",
+            stamp("make bench-defaults"),
+            "",
+            f"Dev set `{args.questions}`, article level, answerable questions. The defaults are "
+            f"chunk {Settings(_env_file=None).chunk_size} / overlap {Settings(_env_file=None).chunk_overlap} "
+            f"wordpieces (title + chunk always fit the model's 256-wordpiece window, so nothing is cut off "
+            f"unembedded), hybrid fusion with RRF k = {RRF_K} (the usual constant; differences "
+            "between k values below are one or two questions of 54, i.e. noise), 10 articles retrieved.",
+            "",
+            *lines,
+        ]
+    )
     replace_section(Path(args.out), "defaults", body)
     print(body)
 

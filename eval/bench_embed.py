@@ -33,8 +33,9 @@ class BgeEncoder:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(folder / "model.onnx"), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(folder / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
+        )
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.enable_truncation(max_tokens)
@@ -42,9 +43,11 @@ class BgeEncoder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         enc = self.tokenizer.encode_batch(texts)
-        feed = {"input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64)}
+        feed = {
+            "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in enc], dtype=np.int64),
+        }
         hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
         cls = hidden[:, 0, :] if hidden.ndim == 3 else hidden
         return (cls / np.linalg.norm(cls, axis=1, keepdims=True)).astype(np.float32)
@@ -82,7 +85,7 @@ def chunk_vectors_bge(table, cache: Path, rows: list[int]) -> tuple[np.ndarray, 
     out = np.zeros((len(texts), 384), dtype=np.float32)
     started = time.perf_counter()
     for start in range(0, len(order), BATCH):
-        rows = order[start:start + BATCH]
+        rows = order[start : start + BATCH]
         out[rows] = encoder.encode([texts[i] for i in rows])
         if start % (BATCH * 50) == 0:
             print(f"bge {start}/{len(order)} {time.perf_counter() - started:.0f}s", flush=True)
@@ -117,8 +120,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", nargs="+", default=["../shared/eval/dev.jsonl", "../shared/eval/dev2.jsonl"])
     parser.add_argument("--cache", default="/tmp/bge_chunks.npy")
     parser.add_argument("--out", default=None, help="write the figures as JSON here")
-    parser.add_argument("--sample", type=float, default=1.0,
-                        help="share of the non-relevant articles searched (both models search the same ones)")
+    parser.add_argument(
+        "--sample",
+        type=float,
+        default=1.0,
+        help="share of the non-relevant articles searched (both models search the same ones)",
+    )
     args = parser.parse_args(argv)
 
     from bot.core.followup import contextual_query
@@ -133,8 +140,9 @@ def main(argv: list[str] | None = None) -> None:
     index = SearchIndex(settings)
     table = index.keyword.table
     ids, article_of = table.columns["id"], table.columns["article_id"]
-    sets = {path: resolve_questions(load_questions(path)[0], known_aliases(index.keyword))[0]
-            for path in args.questions}
+    sets = {
+        path: resolve_questions(load_questions(path)[0], known_aliases(index.keyword))[0] for path in args.questions
+    }
     relevant = {a for qs in sets.values() for q in qs for a in q.relevant}
     rng = np.random.default_rng(0)
     articles = sorted(set(article_of))

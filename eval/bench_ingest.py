@@ -23,8 +23,9 @@ from eval.benchdoc import replace_section, stamp
 def _ingest(corpus: str, data_dir: Path) -> tuple[dict, float]:
     env = dict(os.environ, SPACEBOT_DATA_DIR=str(data_dir))
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--json"],
-                            capture_output=True, text=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.faces.cli", "ingest", corpus, "--json"], capture_output=True, text=True, env=env
+    )
     wall = time.perf_counter() - started
     if result.returncode not in (0, 1):
         raise SystemExit(f"ingest failed:\n{result.stderr[-2000:]}")
@@ -72,16 +73,26 @@ def main(argv: list[str] | None = None) -> None:
         ("bare `SentenceTransformer.encode` chunks/s, same texts", f"{bare_rate:.1f}"),
         ("**ratio pipeline / bare** (target >= 0.85)", f"**{pipeline_rate / bare_rate:.2f}**"),
         ("peak memory (max RSS of the ingest process)", f"{peak_mb:,.0f} MB"),
-        ("re-run over the unchanged corpus", f"{second_wall:.1f} s — {second['new']} new, "
-                                              f"{second['changed']} changed, {second['unchanged']} unchanged"),
+        (
+            "re-run over the unchanged corpus",
+            f"{second_wall:.1f} s — {second['new']} new, {second['changed']} changed, {second['unchanged']} unchanged",
+        ),
         ("**re-run / first run** (target < 5%)", f"**{100 * second_wall / first_wall:.1f}%**"),
     ]
-    body = "\n".join([
-        "## Ingest", "", stamp("make bench-ingest"), "",
-        f"Corpus: `{args.corpus}`, into a fresh embedded Chroma; chunk size {Settings(_env_file=None).chunk_size} "
-        f"wordpieces, overlap {Settings(_env_file=None).chunk_overlap}, batch {batch_size}.", "",
-        "| measure | value |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows],
-    ])
+    body = "\n".join(
+        [
+            "## Ingest",
+            "",
+            stamp("make bench-ingest"),
+            "",
+            f"Corpus: `{args.corpus}`, into a fresh embedded Chroma; chunk size {Settings(_env_file=None).chunk_size} "
+            f"wordpieces, overlap {Settings(_env_file=None).chunk_overlap}, batch {batch_size}.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            *[f"| {k} | {v} |" for k, v in rows],
+        ]
+    )
     replace_section(Path(args.out), "ingest", body)
     print(body)
 

@@ -99,7 +99,7 @@ class Reasons(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("LLM reply unusable ("):
-            self.reasons.append(message[len("LLM reply unusable ("):].split(")", 1)[0])
+            self.reasons.append(message[len("LLM reply unusable (") :].split(")", 1)[0])
         elif message.startswith("LLM unavailable"):
             self.reasons.append("LLM failed")
         elif message.startswith("dropped marker"):
@@ -119,8 +119,7 @@ def llm_url(given: str | None, threads: int, ctx: int, gguf: str | None = None) 
         yield url
 
 
-def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | None = None,
-        limits=None) -> dict:
+def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | None = None, limits=None) -> dict:
     """One timed answer: first token and total in ms, the answer and its checks."""
     from bot.core.service import LLM_FALLBACK_NOTE
 
@@ -151,7 +150,8 @@ def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | N
         "answer": answer.text,
         "expected": question.answer,
         "contains": (not answer.refused and answer_contains(answer.text, question.answer))
-        if question.answer and question.answerable else None,
+        if question.answer and question.answerable
+        else None,
         "citations_valid": None if answer.refused else markers_valid(answer.text, cited),
     }
     row["answerable"] = question.answerable
@@ -175,8 +175,9 @@ def ask(service, question, history, raw: RawReplies | None, reasons: Reasons | N
         row["llm_passages"] = raw.passages if reply is not None else None
         row["llm_reply_valid"] = None if reply is None else markers_valid(reply, set(range(1, raw.passages + 1)))
         row["llm_reply_has_markers"] = None if reply is None else bool(marker_numbers(reply))
-        row["llm_reply_contains"] = (answer_contains(reply, question.answer)
-                                     if reply is not None and row["contains"] is not None else None)
+        row["llm_reply_contains"] = (
+            answer_contains(reply, question.answer) if reply is not None and row["contains"] is not None else None
+        )
     return row
 
 
@@ -195,8 +196,10 @@ def summarize(rows: list[dict]) -> dict:
     total = [r["total_ms"] for r in rows]
     out = {
         "answers": len(rows),
-        "ttft_ms_p50": _ms(ttft, 50), "ttft_ms_p95": _ms(ttft, 95),
-        "total_ms_p50": _ms(total, 50), "total_ms_p95": _ms(total, 95),
+        "ttft_ms_p50": _ms(ttft, 50),
+        "ttft_ms_p95": _ms(ttft, 95),
+        "total_ms_p50": _ms(total, 50),
+        "total_ms_p95": _ms(total, 95),
         "refused": _share(rows, "refused"),
         "contains": _share(rows, "contains"),
         "contains_n": sum(r["contains"] is not None for r in rows),
@@ -222,15 +225,18 @@ def summarize(rows: list[dict]) -> dict:
 
 def table(summary: dict[str, dict]) -> str:
     """A markdown table, one row per mode (or per "file, mode")."""
+
     def fmt(value, unit: str = "") -> str:
         if value is None:
             return "—"
         return f"{value:,.0f}{unit}" if unit else f"{value:.2f}"
 
     lines = [
-        ("| answers | first token p50 / p95 | total p50 / p95 | contains expected | citations valid "
-         "| refused | false refusals | unanswerable refused | LLM answer used / fell back "
-         "| answers without a supported sentence | raw LLM replies: valid markers / contain expected |"),
+        (
+            "| answers | first token p50 / p95 | total p50 / p95 | contains expected | citations valid "
+            "| refused | false refusals | unanswerable refused | LLM answer used / fell back "
+            "| answers without a supported sentence | raw LLM replies: valid markers / contain expected |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for mode, s in summary.items():
@@ -248,8 +254,11 @@ def table(summary: dict[str, dict]) -> str:
 
 def reasons_line(summary: dict[str, dict]) -> str:
     """Why LLM replies fell back, per row that has any."""
-    parts = [f"{name}: " + ", ".join(f"{k} {v}" for k, v in s["fallback_reasons"].items())
-             for name, s in summary.items() if s.get("fallback_reasons")]
+    parts = [
+        f"{name}: " + ", ".join(f"{k} {v}" for k, v in s["fallback_reasons"].items())
+        for name, s in summary.items()
+        if s.get("fallback_reasons")
+    ]
     return ("Fallback reasons — " + "; ".join(parts) + ".") if parts else ""
 
 
@@ -258,20 +267,31 @@ def record(args, argv, data_dir: Path, sets: dict[str, list], rows: dict, model:
     stopped early still leaves what it measured; `--render` turns that into the doc)."""
     from eval.benchdoc import machine
 
-    summary = {f"{name}, {mode}": summarize(rows[name][mode]) for name in sets for mode in MODES
-               if rows[name][mode]}
+    summary = {f"{name}, {mode}": summarize(rows[name][mode]) for name in sets for mode in MODES if rows[name][mode]}
     where = args.llm_url if args.llm_url else f"llama.cpp on 127.0.0.1 ({args.threads} threads)"
     result = {
         "measured": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "command": "python -m eval.bench_llm " + " ".join(argv if argv is not None else sys.argv[1:]),
         "index": str(data_dir),
-        "questions": {name: {"planned": len(qs), "asked": len(rows[name]["llm"]), "stride": args.stride,
-                             "limit": args.limit, "ids": [r["id"] for r in rows[name]["llm"]]}
-                      for name, qs in sets.items()},
-        "llm": {"model": model, "url": where, "max_tokens": args.max_tokens, "context": args.ctx,
-                "passages": args.articles * args.passages_per_article,
-                "threads": None if args.llm_url else args.threads},
+        "questions": {
+            name: {
+                "planned": len(qs),
+                "asked": len(rows[name]["llm"]),
+                "stride": args.stride,
+                "limit": args.limit,
+                "ids": [r["id"] for r in rows[name]["llm"]],
+            }
+            for name, qs in sets.items()
+        },
+        "llm": {
+            "model": model,
+            "url": where,
+            "max_tokens": args.max_tokens,
+            "context": args.ctx,
+            "passages": args.articles * args.passages_per_article,
+            "threads": None if args.llm_url else args.threads,
+        },
         "out": args.out,
         "seconds": round(elapsed, 1),
         "summary": summary,
@@ -290,16 +310,32 @@ def write_doc(result: dict, doc: str, section: str) -> None:
     llm = result["llm"]
     model_name = Path(str(llm["model"])).name
     asked = ", ".join(
-        f"{name}: {q['asked']} questions" + (f" (every {q['stride']}th" if q["stride"] > 1 else " (")
+        f"{name}: {q['asked']} questions"
+        + (f" (every {q['stride']}th" if q["stride"] > 1 else " (")
         + (f" of the file; {q['planned'] - q['asked']} not reached)" if q["asked"] < q["planned"] else ")")
-        for name, q in result["questions"].items())
-    replace_section(Path(doc), section, "\n".join([
-        f"### {model_name}", "", stamp(result["command"]), "",
-        (f"{asked}; both ways in one run; model {model_name} on {llm['url']}, at most {llm['max_tokens']} "
-         f"tokens, up to {llm['passages']} passages per prompt, context {llm['context']}. "
-         f"Raw results: `{result['out']}`."), "",
-        table(result["summary"]), "", reasons_line(result["summary"]),
-    ]))
+        for name, q in result["questions"].items()
+    )
+    replace_section(
+        Path(doc),
+        section,
+        "\n".join(
+            [
+                f"### {model_name}",
+                "",
+                stamp(result["command"]),
+                "",
+                (
+                    f"{asked}; both ways in one run; model {model_name} on {llm['url']}, at most {llm['max_tokens']} "
+                    f"tokens, up to {llm['passages']} passages per prompt, context {llm['context']}. "
+                    f"Raw results: `{result['out']}`."
+                ),
+                "",
+                table(result["summary"]),
+                "",
+                reasons_line(result["summary"]),
+            ]
+        ),
+    )
 
 
 def mixed(questions: list) -> list:
@@ -319,14 +355,22 @@ def mixed(questions: list) -> list:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", required=True, help="an existing index (SPACEBOT_DATA_DIR), e.g. .bench/index")
-    parser.add_argument("--questions", nargs="+", default=["../shared/eval/dev.jsonl"],
-                        help="one or more question files, each measured on its own")
+    parser.add_argument(
+        "--questions",
+        nargs="+",
+        default=["../shared/eval/dev.jsonl"],
+        help="one or more question files, each measured on its own",
+    )
     parser.add_argument("--out", default="docs/bench/llm.json", help="where to write the JSON results")
     parser.add_argument("--doc", default="docs/BENCHMARKS.md", help="the benchmark record to update ('' for none)")
     parser.add_argument("--section", default="llm", help="the section of --doc this run writes")
     parser.add_argument("--limit", type=int, default=20, help="ask at most N questions of each file (0: all)")
-    parser.add_argument("--stride", type=int, default=1,
-                        help="ask every Nth question of each file (4: a quarter, spread over all kinds)")
+    parser.add_argument(
+        "--stride",
+        type=int,
+        default=1,
+        help="ask every Nth question of each file (4: a quarter, spread over all kinds)",
+    )
     parser.add_argument("--max-tokens", type=int, default=64, help="longest LLM answer, in tokens")
     parser.add_argument("--articles", type=int, default=5, help="articles whose passages the LLM reads")
     parser.add_argument("--passages-per-article", type=int, default=2)
@@ -334,12 +378,21 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--llm-url", default=None, help="use this OpenAI-compatible server instead of SmolLM2")
     parser.add_argument("--llm-gguf", default=None, help="serve this GGUF file with llama.cpp instead of SmolLM2")
     parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (1 is steadiest on a busy box)")
-    parser.add_argument("--ctx", type=int, default=4096,
-                        help="llama.cpp context size, and SPACEBOT_LLM_CONTEXT for the run")
-    parser.add_argument("--resume", metavar="JSON", default=None,
-                        help="keep the rows of an earlier run's results file and ask only the other questions")
-    parser.add_argument("--render", metavar="JSON", default=None,
-                        help="only write --doc's section from the results file of an earlier run")
+    parser.add_argument(
+        "--ctx", type=int, default=4096, help="llama.cpp context size, and SPACEBOT_LLM_CONTEXT for the run"
+    )
+    parser.add_argument(
+        "--resume",
+        metavar="JSON",
+        default=None,
+        help="keep the rows of an earlier run's results file and ask only the other questions",
+    )
+    parser.add_argument(
+        "--render",
+        metavar="JSON",
+        default=None,
+        help="only write --doc's section from the results file of an earlier run",
+    )
     return parser
 
 
@@ -405,8 +458,13 @@ def main(argv: list[str] | None = None) -> int:
     rows, kept = _earlier_rows(args, sets)
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx, args.llm_gguf) as url:
-        settings = Settings(_env_file=None, SPACEBOT_LLM_BASE_URL=url, SPACEBOT_LLM_TIMEOUT=args.timeout,
-                            SPACEBOT_LLM_CONTEXT=args.ctx, **base)
+        settings = Settings(
+            _env_file=None,
+            SPACEBOT_LLM_BASE_URL=url,
+            SPACEBOT_LLM_TIMEOUT=args.timeout,
+            SPACEBOT_LLM_CONTEXT=args.ctx,
+            **base,
+        )
         limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
         llm = AnswerService(settings, index=index, llm_limits=limits)
         raw = RawReplies(llm.llm)
@@ -424,21 +482,33 @@ def main(argv: list[str] | None = None) -> int:
                 if (name, q.id) in kept:
                     continue
                 for mode, service in (("extractive", extractive), ("llm", llm)):
-                    rows[name][mode].append(ask(service, q, q.history, raw if mode == "llm" else None,
-                                                reasons if mode == "llm" else None, limits))
+                    rows[name][mode].append(
+                        ask(
+                            service,
+                            q,
+                            q.history,
+                            raw if mode == "llm" else None,
+                            reasons if mode == "llm" else None,
+                            limits,
+                        )
+                    )
                 record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
                 r = rows[name]["llm"][-1]
-                print(f"[{done}/{total}] {q.id}: llm {r['total_ms'] / 1000:.1f} s"
-                      f"{' (own answer)' if r['llm_used'] else ''}"
-                      f"{' fell back: ' + ', '.join(r['fallback_reasons']) if r['fallback_reasons'] else ''}",
-                      file=sys.stderr)
+                print(
+                    f"[{done}/{total}] {q.id}: llm {r['total_ms'] / 1000:.1f} s"
+                    f"{' (own answer)' if r['llm_used'] else ''}"
+                    f"{' fell back: ' + ', '.join(r['fallback_reasons']) if r['fallback_reasons'] else ''}",
+                    file=sys.stderr,
+                )
     result = record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
     print(table(result["summary"]))
     if args.doc:
         write_doc(result, args.doc, args.section)
-    print(f"\n{total} questions, model {model}, max {args.max_tokens} tokens, "
-          f"{args.articles * args.passages_per_article} passages; {result['seconds']:.0f} s; wrote {args.out}",
-          file=sys.stderr)
+    print(
+        f"\n{total} questions, model {model}, max {args.max_tokens} tokens, "
+        f"{args.articles * args.passages_per_article} passages; {result['seconds']:.0f} s; wrote {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

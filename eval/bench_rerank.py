@@ -63,10 +63,26 @@ def collect(service, questions, set_name: str, reranker) -> list[dict]:
         started = time.perf_counter()
         scores = reranker.score(query, [f"{table['title'][r]}\n{table['text'][r]}" for r in rows])
         ms = (time.perf_counter() - started) * 1000
-        out.append({"id": q.id, "set": set_name, "kind": q.kind, "question": q.question, "history": q.history,
-                    "query": query, "relevant": q.relevant, "answer": q.answer, "dense": dense, "bm25": bm,
-                    "hybrid": hybrid, "base_text": base.text, "base_refused": base.refused,
-                    "ce": dict(zip(rows, map(float, scores))), "ce_ms": ms, "ce_pairs": len(rows)})
+        out.append(
+            {
+                "id": q.id,
+                "set": set_name,
+                "kind": q.kind,
+                "question": q.question,
+                "history": q.history,
+                "query": query,
+                "relevant": q.relevant,
+                "answer": q.answer,
+                "dense": dense,
+                "bm25": bm,
+                "hybrid": hybrid,
+                "base_text": base.text,
+                "base_refused": base.refused,
+                "ce": dict(zip(rows, map(float, scores))),
+                "ce_ms": ms,
+                "ce_pairs": len(rows),
+            }
+        )
         print(f"{q.id} {len(rows)} pairs {ms:.0f} ms", flush=True)
     return out
 
@@ -100,9 +116,11 @@ def retrieval_figures(records: list[dict], runs: dict[str, list[str]]) -> dict[s
     qrels = {r["id"]: r["relevant"] for r in records if r["relevant"]}
     scores = per_query_retrieval(qrels, runs)
     para = [s for qid, s in scores.items() if next(r for r in records if r["id"] == qid)["kind"] == "paraphrase"]
-    return {"hit@5": float(np.mean([s["hit@5"] for s in scores.values()])),
-            "mrr@10": float(np.mean([s["mrr@10"] for s in scores.values()])),
-            "para hit@5": float(np.mean([s["hit@5"] for s in para]))}
+    return {
+        "hit@5": float(np.mean([s["hit@5"] for s in scores.values()])),
+        "mrr@10": float(np.mean([s["mrr@10"] for s in scores.values()])),
+        "para hit@5": float(np.mean([s["hit@5"] for s in para])),
+    }
 
 
 # -- sentences ------------------------------------------------------------------------------------
@@ -171,8 +189,9 @@ def choose(rec: dict, w_passage: float, w_type: float, w_agent: float, margin: f
     if not cands:
         return []
     for c in cands:
-        c["score"] = c["ce"] + w_passage * c["passage_ce"] + (w_type if c["typed"] else 0.0) \
-            + (w_agent if c["agent"] else 0.0)
+        c["score"] = (
+            c["ce"] + w_passage * c["passage_ce"] + (w_type if c["typed"] else 0.0) + (w_agent if c["agent"] else 0.0)
+        )
     ranked = sorted(cands, key=lambda c: -c["score"])
     out = [ranked[0]]
     for c in ranked[1:]:
@@ -235,10 +254,12 @@ def analyse(data: dict, table) -> dict:
     for name in ("dev", "dev2"):
         recs = data[name]
         fig: dict = {"hybrid": retrieval_figures(recs, {r["id"]: r["hybrid"] for r in recs})}
-        fig["dense"] = retrieval_figures(recs, {r["id"]: list(dict.fromkeys(article_of[x] for x in r["dense"]))[:10]
-                                                for r in recs})
-        fig["bm25"] = retrieval_figures(recs, {r["id"]: list(dict.fromkeys(article_of[x] for x in r["bm25"]))[:10]
-                                               for r in recs})
+        fig["dense"] = retrieval_figures(
+            recs, {r["id"]: list(dict.fromkeys(article_of[x] for x in r["dense"]))[:10] for r in recs}
+        )
+        fig["bm25"] = retrieval_figures(
+            recs, {r["id"]: list(dict.fromkeys(article_of[x] for x in r["bm25"]))[:10] for r in recs}
+        )
         for d in DEPTHS:
             for blend in (0.0, 0.5, 1.0):
                 runs = {r["id"]: [a for a, _, _ in reranked(r, d, article_of, blend)][:10] for r in recs}
@@ -262,11 +283,29 @@ def _hits(rec: dict, order, table) -> list:
         rows_of.setdefault(table["article_id"][r], []).append(r)
     hits = []
     for a, s, _ in order[:10]:
-        passages = [Passage(chunk_id=table["id"][r], article_id=a, title=table["title"][r], text=table["text"][r],
-                            score=rec["ce"][r]) for r in rows_of.get(a, [])[:3]]
+        passages = [
+            Passage(
+                chunk_id=table["id"][r],
+                article_id=a,
+                title=table["title"][r],
+                text=table["text"][r],
+                score=rec["ce"][r],
+            )
+            for r in rows_of.get(a, [])[:3]
+        ]
         if passages:
-            hits.append(ArticleHit(article_id=a, title=passages[0].title, source="", url=None, published=None,
-                                   path=None, score=s, passages=passages))
+            hits.append(
+                ArticleHit(
+                    article_id=a,
+                    title=passages[0].title,
+                    source="",
+                    url=None,
+                    published=None,
+                    path=None,
+                    score=s,
+                    passages=passages,
+                )
+            )
     return hits
 
 
@@ -278,18 +317,23 @@ def sentence_figures(data: dict, table) -> dict:
     import itertools
 
     def score(recs, wp, wt, wa, margin, n):
-        ok = [contains(" ".join(c["sentence"] for c in choose(r, wp, wt, wa, margin, n)), r["answer"])
-              for r in recs if r["answer"]]
+        ok = [
+            contains(" ".join(c["sentence"] for c in choose(r, wp, wt, wa, margin, n)), r["answer"])
+            for r in recs
+            if r["answer"]
+        ]
         return float(np.mean(ok))
 
     out: dict = {}
     for name in ("dev", "dev2"):
         recs = [r for r in data[name] if r["answer"]]
-        out[name] = {"today (hybrid, extractive, refusals count as misses)":
-                     float(np.mean([not r["base_refused"] and contains(r["base_text"], r["answer"]) for r in recs])),
-                     "today's text regardless of refusal": float(np.mean([contains(r["base_text"], r["answer"])
-                                                                          for r in recs])),
-                     "sentences": len(recs)}
+        out[name] = {
+            "today (hybrid, extractive, refusals count as misses)": float(
+                np.mean([not r["base_refused"] and contains(r["base_text"], r["answer"]) for r in recs])
+            ),
+            "today's text regardless of refusal": float(np.mean([contains(r["base_text"], r["answer"]) for r in recs])),
+            "sentences": len(recs),
+        }
     grid = []
     for wp, wt, wa in itertools.product(TUNE["w_passage"], TUNE["w_type"], TUNE["w_agent"]):
         grid.append(((wp, wt, wa), score(data["dev"], wp, wt, wa, 0.0, 1)))
@@ -315,8 +359,9 @@ def _old_on_reranked(recs: list[dict], table) -> float:
     for r in recs:
         if not r["answer"]:
             continue
-        chosen = select_sentences(r["question"], _hits(r, reranked(r, 20, table["article_id"]), table), SERVICE.index,
-                                  context=r["history"])
+        chosen = select_sentences(
+            r["question"], _hits(r, reranked(r, 20, table["article_id"]), table), SERVICE.index, context=r["history"]
+        )
         ok.append(bool(chosen) and contains(compose_answer(r["question"], chosen).text, r["answer"]))
     return float(np.mean(ok))
 
@@ -337,24 +382,35 @@ def refusal_figures(data: dict, table) -> dict:
             sents = r.get("sentences") or []
             best_sent = max((c["ce"] for c in sents), default=-20.0)
             typed_ok = r.get("kind_asked") is None or any(c["typed"] for c in sents[:])
-            typed_best = (max((c["ce"] for c in sents if c["typed"]), default=-20.0) if r.get("kind_asked")
-                          else best_sent)
-            rows.append((bool(r["relevant"]), top, {"rec": r, "order": order, "best_sent": best_sent,
-                                                    "typed_ok": typed_ok, "typed_best": typed_best}))
+            typed_best = (
+                max((c["ce"] for c in sents if c["typed"]), default=-20.0) if r.get("kind_asked") else best_sent
+            )
+            rows.append(
+                (
+                    bool(r["relevant"]),
+                    top,
+                    {"rec": r, "order": order, "best_sent": best_sent, "typed_ok": typed_ok, "typed_best": typed_best},
+                )
+            )
         feats[name] = rows
         pos = [t for a, t, _ in rows if a]
         neg = [t for a, t, _ in rows if not a]
         out[f"{name} AUROC best passage CE"] = auroc(pos, neg)
-        out[f"{name} AUROC best sentence CE"] = auroc([x["best_sent"] for a, _, x in rows if a],
-                                                      [x["best_sent"] for a, _, x in rows if not a])
-        out[f"{name} AUROC best typed sentence CE"] = auroc([x["typed_best"] for a, _, x in rows if a],
-                                                            [x["typed_best"] for a, _, x in rows if not a])
+        out[f"{name} AUROC best sentence CE"] = auroc(
+            [x["best_sent"] for a, _, x in rows if a], [x["best_sent"] for a, _, x in rows if not a]
+        )
+        out[f"{name} AUROC best typed sentence CE"] = auroc(
+            [x["typed_best"] for a, _, x in rows if a], [x["typed_best"] for a, _, x in rows if not a]
+        )
     both = feats["dev"] + feats["dev2"]
     for feature in ("passage", "sentence", "typed"):
+
         def value(t, x, feature=feature):
             return {"passage": t, "sentence": x["best_sent"], "typed": x["typed_best"]}[feature]
-        out[f"dev+dev2 AUROC {feature}"] = auroc([value(t, x) for a, t, x in both if a],
-                                                 [value(t, x) for a, t, x in both if not a])
+
+        out[f"dev+dev2 AUROC {feature}"] = auroc(
+            [value(t, x) for a, t, x in both if a], [value(t, x) for a, t, x in both if not a]
+        )
         thresholds = sorted({round(value(t, x), 2) for _, t, x in both})
         best = None
         for th in thresholds:
@@ -375,8 +431,10 @@ def refusal_figures(data: dict, table) -> dict:
             if not refuse and rule:
                 refuse = rule(x)
             res.append((a, refuse))
-        return {"refusal": float(np.mean([f for a, f in res if not a])),
-                "false refusal": float(np.mean([f for a, f in res if a]))}
+        return {
+            "refusal": float(np.mean([f for a, f in res if not a])),
+            "false refusal": float(np.mean([f for a, f in res if a])),
+        }
 
     keyword = SERVICE.index.keyword
 
@@ -410,10 +468,14 @@ def refusal_figures(data: dict, table) -> dict:
     def type_rule(x):
         return not x["typed_ok"]
 
-    rules = {"CE gate alone": None, "+ rare-term gate (with FY->year)": terms_rule,
-             "+ rare-term gate (without FY->year)": terms_rule_no_fy,
-             "+ acronym gate (as part of the term gate)": acronym_rule,
-             "+ figure rule (extractive)": figure_rule, "+ answer-type check (spaCy)": type_rule}
+    rules = {
+        "CE gate alone": None,
+        "+ rare-term gate (with FY->year)": terms_rule,
+        "+ rare-term gate (without FY->year)": terms_rule_no_fy,
+        "+ acronym gate (as part of the term gate)": acronym_rule,
+        "+ figure rule (extractive)": figure_rule,
+        "+ answer-type check (spaCy)": type_rule,
+    }
     out["rules"] = {}
     for label, rule in rules.items():
         out["rules"][label] = {name: gate(feats[name], rule) for name in ("dev", "dev2")}

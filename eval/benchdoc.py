@@ -32,8 +32,9 @@ def stamp(command: str) -> str:
     """The provenance line every section starts with."""
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return f"_Measured {when} on {machine()}; commit {commit or 'unknown'}. Reproduce: `{command}`._"

@@ -46,8 +46,20 @@ def download(cache: Path) -> list[Path]:
         pattern = f"{name.replace('-', '_')}-{VERSION}-*.whl"
         have = sorted(wheels.glob(pattern))
         if not have:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                            "--dest", str(wheels), f"{name}=={VERSION}"], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-deps",
+                    "--dest",
+                    str(wheels),
+                    f"{name}=={VERSION}",
+                ],
+                check=True,
+            )
             have = sorted(wheels.glob(pattern))
         if not have:
             raise RuntimeError(f"pip download gave no wheel for {name}=={VERSION}")

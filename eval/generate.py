@@ -19,8 +19,10 @@ def generate_questions(service, count: int, out: Path | None, seed: int = 7) -> 
     Needs an LLM (`SPACEBOT_LLM_BASE_URL`); raises ValueError saying so without one.
     """
     if service.llm is None:
-        raise ValueError("`spacebot eval generate` needs an LLM to write questions: set "
-                         "SPACEBOT_LLM_BASE_URL (and SPACEBOT_LLM_MODEL) to any OpenAI-compatible server")
+        raise ValueError(
+            "`spacebot eval generate` needs an LLM to write questions: set "
+            "SPACEBOT_LLM_BASE_URL (and SPACEBOT_LLM_MODEL) to any OpenAI-compatible server"
+        )
     from bot.core.llm import LLMError
 
     table = service.index.keyword.table
@@ -33,8 +35,10 @@ def generate_questions(service, count: int, out: Path | None, seed: int = 7) -> 
             if written >= count:
                 break
             record = table.row(row)
-            messages = [{"role": "system", "content": PROMPT},
-                        {"role": "user", "content": f"{record['title']}\n\n{record['text']}"}]
+            messages = [
+                {"role": "system", "content": PROMPT},
+                {"role": "user", "content": f"{record['title']}\n\n{record['text']}"},
+            ]
             try:
                 reply = service.llm.chat(messages, max_tokens=96)
             except LLMError as exc:
@@ -44,9 +48,15 @@ def generate_questions(service, count: int, out: Path | None, seed: int = 7) -> 
             if not question.strip():
                 continue
             written += 1
-            line = {"id": f"gen-{written:03d}", "kind": "lookup", "question": question.strip(), "history": [],
-                    "relevant": [record["path"] or record["article_id"]],
-                    "answer": answer.strip() or None, "review": "draft: check before use"}
+            line = {
+                "id": f"gen-{written:03d}",
+                "kind": "lookup",
+                "question": question.strip(),
+                "history": [],
+                "relevant": [record["path"] or record["article_id"]],
+                "answer": answer.strip() or None,
+                "review": "draft: check before use",
+            }
             handle.write(json.dumps(line, ensure_ascii=False) + "\n")
     finally:
         if out:

@@ -56,7 +56,7 @@ def _read_address(proc: subprocess.Popen, deadline: float) -> str:
             line, _, buf = buf.partition(b"\n")
             text = line.decode(errors="replace").strip()
             if text.startswith(READY):
-                return text[len(READY):]
+                return text[len(READY) :]
             continue
         ready, _, _ = select.select([fd], [], [], 0.2)
         if ready:
@@ -102,7 +102,10 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def llama_server(
-    threads: int = 1, ctx: int = 2048, n_predict: int = 64, startup_timeout: float = 60.0,
+    threads: int = 1,
+    ctx: int = 2048,
+    n_predict: int = 64,
+    startup_timeout: float = 60.0,
     model: str | Path | None = None,
 ) -> Iterator[str]:
     """Run `model` (a GGUF file; default SmolLM2-135M) under llama.cpp on 127.0.0.1; yield
@@ -116,12 +119,20 @@ def llama_server(
     """
     model = Path(model) if model else gguf_path()
     log = Path(tempfile.mkstemp(prefix="llama-server-", suffix=".log")[1])
-    cmd = [sys.executable, __file__, "--model", str(model), "--threads", str(threads),
-           "--ctx", str(ctx), "--n-predict", str(n_predict)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--model",
+        str(model),
+        "--threads",
+        str(threads),
+        "--ctx",
+        str(ctx),
+        "--n-predict",
+        str(n_predict),
+    ]
     with open(log, "wb") as err:
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, start_new_session=True
-        )
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, start_new_session=True)
     try:
         deadline = time.monotonic() + startup_timeout
         try:
@@ -162,8 +173,10 @@ def _serve(model: str, threads: int, ctx: int, n_predict: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Serve a GGUF model (default SmolLM2-135M) over the OpenAI API "
-                                 "on 127.0.0.1 until stdin closes (prints 'LISTENING http://...').")
+    ap = argparse.ArgumentParser(
+        description="Serve a GGUF model (default SmolLM2-135M) over the OpenAI API "
+        "on 127.0.0.1 until stdin closes (prints 'LISTENING http://...')."
+    )
     ap.add_argument("--model", default=None)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--ctx", type=int, default=2048)

@@ -53,9 +53,7 @@ def per_query_retrieval(
     return scores
 
 
-def retrieval_metrics(
-    qrels: Mapping[str, Iterable[str]], runs: Mapping[str, list[str]]
-) -> dict[str, float | None]:
+def retrieval_metrics(qrels: Mapping[str, Iterable[str]], runs: Mapping[str, list[str]]) -> dict[str, float | None]:
     """Mean of each retrieval metric over the questions of `qrels` with a relevant document.
 
     Empty or missing runs count as 0. Every value is None when no question has

@@ -103,9 +103,7 @@ def _check(obj: object) -> str | None:
     return None
 
 
-def resolve_questions(
-    questions: list[Question], known: dict[str, str]
-) -> tuple[list[Question], list[str]]:
+def resolve_questions(questions: list[Question], known: dict[str, str]) -> tuple[list[Question], list[str]]:
     """Map each question's `relevant` ids to canonical article ids; return (questions, warnings).
 
     `known` maps every alias of an article (id, path, url) to its id, as for

@@ -130,8 +130,10 @@ def markdown_report(
         "## Summary",
         "",
     ]
-    lines += _md_table(["mode"] + [label for _, label in COLUMNS],
-                       [[m] + [_fmt(k, s.get(k)) for k, _ in COLUMNS] for m, s in modes.items()])
+    lines += _md_table(
+        ["mode"] + [label for _, label in COLUMNS],
+        [[m] + [_fmt(k, s.get(k)) for k, _ in COLUMNS] for m, s in modes.items()],
+    )
 
     if base:
         lines += ["", "## Change vs baseline", ""]
@@ -142,8 +144,13 @@ def markdown_report(
             if m not in base:
                 rows.append([m] + ["new mode"] + [""] * (len(COLUMNS) - 1))
                 continue
-            rows.append([m] + [_fmt_delta(k, d) if (d := _delta(k, s.get(k), base[m].get(k))) is not None else "–"
-                               for k, _ in COLUMNS])
+            rows.append(
+                [m]
+                + [
+                    _fmt_delta(k, d) if (d := _delta(k, s.get(k), base[m].get(k))) is not None else "–"
+                    for k, _ in COLUMNS
+                ]
+            )
         lines += _md_table(["mode"] + [label for _, label in COLUMNS], rows)
 
     lines += ["", "## Retrieval by question kind"]
@@ -164,17 +171,29 @@ def markdown_report(
         lines += _md_table(["kind", "n"] + [label for _, label in KIND_COLUMNS], rows)
 
     lines += ["", "## Missed questions", ""]
-    lines += ["A question is listed when no relevant article is in the top k (retrieval miss), "
-              "when the expected string is missing from the answer, when an answerable question "
-              "is refused, or when an unanswerable one is answered."]
+    lines += [
+        "A question is listed when no relevant article is in the top k (retrieval miss), "
+        "when the expected string is missing from the answer, when an answerable question "
+        "is refused, or when an unanswerable one is answered."
+    ]
     for m, rows in result.details.items():
         missed = [r for r in rows if r.problems]
         lines += ["", f"### {m}: {len(missed)} of {len(rows)}", ""]
         if missed:
             lines += _md_table(
                 ["id", "kind", "problem", "question", "expected", "relevant", "top 3 retrieved"],
-                [[r.id, r.kind, ", ".join(r.problems), r.question, r.expected or "–", _relevant(r.relevant),
-                  ", ".join(r.retrieved[:3]) or "(none)"] for r in missed],
+                [
+                    [
+                        r.id,
+                        r.kind,
+                        ", ".join(r.problems),
+                        r.question,
+                        r.expected or "–",
+                        _relevant(r.relevant),
+                        ", ".join(r.retrieved[:3]) or "(none)",
+                    ]
+                    for r in missed
+                ],
             )
     return "\n".join(lines) + "\n"
 

@@ -168,8 +168,10 @@ def summarize(rows: Sequence[QuestionResult]) -> dict:
     out["false_refusal_rate"] = _mean(r.refused for r in with_answer if r.answerable)
     out.update(latency_percentiles(r.ms for r in rows))
     out["per_kind"] = {
-        kind: {**mean_metrics(r.metrics for r in answerable if r.kind == kind),
-               "n": sum(r.kind == kind for r in answerable)}
+        kind: {
+            **mean_metrics(r.metrics for r in answerable if r.kind == kind),
+            "n": sum(r.kind == kind for r in answerable),
+        }
         for kind in dict.fromkeys(r.kind for r in answerable)
     }
     out["n_questions"] = len(rows)

@@ -33,8 +33,16 @@ class Article:
     def content_hash(self, salt: str = "") -> str:
         """Hash of everything that ends up in the index; `salt` carries chunking settings."""
         payload = json.dumps(
-            [self.title, self.text, self.source, self.url, self.published_iso, self.path,
-             sorted(self.extra.items()), salt],
+            [
+                self.title,
+                self.text,
+                self.source,
+                self.url,
+                self.published_iso,
+                self.path,
+                sorted(self.extra.items()),
+                salt,
+            ],
             ensure_ascii=False,
         )
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]

@@ -22,8 +22,7 @@ def tokenize(texts: list[str], stem=None) -> list[list[str]]:
     """Lower-cased, stop-worded, stemmed tokens, the same for documents and queries."""
     import bm25s
 
-    return bm25s.tokenize(texts, stopwords="en", stemmer=stem or stemmer(),
-                          return_ids=False, show_progress=False)
+    return bm25s.tokenize(texts, stopwords="en", stemmer=stem or stemmer(), return_ids=False, show_progress=False)
 
 
 class Bm25Search:
@@ -81,6 +80,7 @@ class Bm25Search:
         tokens = self.known(tokens)
         if not tokens:
             return []
-        docs, scores = self._retriever.retrieve([tokens], k=min(k, self.size), weight_mask=mask,
-                                                show_progress=False, n_threads=1)
+        docs, scores = self._retriever.retrieve(
+            [tokens], k=min(k, self.size), weight_mask=mask, show_progress=False, n_threads=1
+        )
         return [(int(d), float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]

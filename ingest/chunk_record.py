@@ -13,8 +13,18 @@ from dataclasses import dataclass, fields
 
 # Fields of the chunk table the query side reads (row i of the table is BM25 document i).
 # Bookkeeping fields (n_chunks, article_hash, origin) stay in Chroma only.
-TABLE_FIELDS = ("id", "article_id", "title", "text", "source", "url", "published", "published_ts",
-                "path", "chunk_index")
+TABLE_FIELDS = (
+    "id",
+    "article_id",
+    "title",
+    "text",
+    "source",
+    "url",
+    "published",
+    "published_ts",
+    "path",
+    "chunk_index",
+)
 _NOT_METADATA = ("id", "text")  # Chroma keeps these as the record's id and document
 
 
@@ -44,28 +54,48 @@ class ChunkRecord:
     @classmethod
     def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
         """The record for `chunk` (an `ingest.chunking.Chunk`) of `article`."""
-        return cls(id=chunk.id, article_id=article.id, chunk_index=chunk.index, text=chunk.text,
-                   title=article.title, source=article.source, n_chunks=n_chunks,
-                   article_hash=article_hash, origin=article.origin, url=article.url,
-                   path=article.path, published=article.published_iso,
-                   published_ts=article.published_ts)
+        return cls(
+            id=chunk.id,
+            article_id=article.id,
+            chunk_index=chunk.index,
+            text=chunk.text,
+            title=article.title,
+            source=article.source,
+            n_chunks=n_chunks,
+            article_hash=article_hash,
+            origin=article.origin,
+            url=article.url,
+            path=article.path,
+            published=article.published_iso,
+            published_ts=article.published_ts,
+        )
 
     def metadata(self) -> dict:
         """Chroma metadata: every field but id and text, None values left out (Chroma rejects them)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in _NOT_METADATA and getattr(self, f.name) is not None}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name not in _NOT_METADATA and getattr(self, f.name) is not None
+        }
 
     @classmethod
     def from_chroma(cls, chunk_id: str, metadata: dict | None, document: str | None) -> ChunkRecord:
         """A record read back from Chroma (metadata may lack keys an older version did not write)."""
         meta = metadata or {}
         return cls(
-            id=chunk_id, article_id=meta.get("article_id", chunk_id.rsplit("::", 1)[0]),
-            chunk_index=int(meta.get("chunk_index", -1)), text=document or "",
-            title=meta.get("title", ""), source=meta.get("source", ""),
-            n_chunks=int(meta.get("n_chunks", 0)), article_hash=meta.get("article_hash", ""),
-            origin=meta.get("origin", ""), url=meta.get("url"), path=meta.get("path"),
-            published=meta.get("published"), published_ts=meta.get("published_ts"),
+            id=chunk_id,
+            article_id=meta.get("article_id", chunk_id.rsplit("::", 1)[0]),
+            chunk_index=int(meta.get("chunk_index", -1)),
+            text=document or "",
+            title=meta.get("title", ""),
+            source=meta.get("source", ""),
+            n_chunks=int(meta.get("n_chunks", 0)),
+            article_hash=meta.get("article_hash", ""),
+            origin=meta.get("origin", ""),
+            url=meta.get("url"),
+            path=meta.get("path"),
+            published=meta.get("published"),
+            published_ts=meta.get("published_ts"),
         )
 
     def table_row(self) -> dict:
@@ -75,8 +105,7 @@ class ChunkRecord:
         return row
 
 
-def chroma_where(source: str | None = None, since_ts: int | None = None,
-                 until_ts: int | None = None) -> dict | None:
+def chroma_where(source: str | None = None, since_ts: int | None = None, until_ts: int | None = None) -> dict | None:
     """A Chroma `where` filter: one source and/or a publication range (epoch seconds, inclusive)."""
     clauses = []
     if source is not None:

@@ -57,6 +57,5 @@ class Chunker:
         title = self._short_title(article.title)
         pieces = [p.strip() for p in self.splitter.split_text(article.text) if p.strip()]
         return [
-            Chunk(chunk_id(article.id, i), article.id, i, piece, f"{title}\n{piece}")
-            for i, piece in enumerate(pieces)
+            Chunk(chunk_id(article.id, i), article.id, i, piece, f"{title}\n{piece}") for i, piece in enumerate(pieces)
         ]

@@ -52,7 +52,7 @@ def proper_terms(texts: list[str], stem=None) -> list[str]:
     for text in texts:
         for match in _WORD_AT.finditer(text):
             start = match.start()
-            before = text[max(0, start - 2):start]
+            before = text[max(0, start - 2) : start]
             if start == 0 or before.strip() in (".", "!", "?", '"', "“", ":") or before.endswith("\n"):
                 continue
             word = match.group(0)
@@ -60,5 +60,4 @@ def proper_terms(texts: list[str], stem=None) -> list[str]:
             total[term] = total.get(term, 0) + 1
             if word[0].isupper():
                 capitalised[term] = capitalised.get(term, 0) + 1
-    return sorted(t for t, n in total.items()
-                  if n >= PROPER_MIN_USES and capitalised.get(t, 0) >= PROPER_SHARE * n)
+    return sorted(t for t, n in total.items() if n >= PROPER_MIN_USES and capitalised.get(t, 0) >= PROPER_SHARE * n)

@@ -18,6 +18,7 @@ log = logging.getLogger("spacebot.index")
 
 # -- the keyword index -------------------------------------------------------------------------
 
+
 def keyword_problem(settings: Settings, expected: str | None, deep: bool = False) -> str | None:
     """Why the keyword index cannot be used as it is (None: it can), for contents `expected`."""
     from ingest.keyword_index import read_fingerprint
@@ -73,11 +74,14 @@ def _rebuild_keyword_index(store, settings: Settings, problem: str) -> None:
     try:
         build_from_store(store, store.fingerprint() or fingerprint(store.article_states()), settings.keyword_dir)
     except OSError as exc:
-        raise StoreUnavailable(f"the keyword index at {settings.keyword_dir} is {problem} and cannot be "
-                               f"rebuilt ({exc.strerror or exc}); give write access or run `spacebot ingest`") from None
+        raise StoreUnavailable(
+            f"the keyword index at {settings.keyword_dir} is {problem} and cannot be "
+            f"rebuilt ({exc.strerror or exc}); give write access or run `spacebot ingest`"
+        ) from None
 
 
 # -- the query model copy ----------------------------------------------------------------------
+
 
 def query_model_problem(settings: Settings, deep: bool = False) -> str | None:
     """Why the query model copy cannot be used (None: it can)."""
@@ -121,7 +125,8 @@ def check_model(store, settings: Settings) -> None:
         raise StoreUnavailable(
             f"the index at {store.location} was built with the {built_with} model, not "
             f"SPACEBOT_EMBED_MODEL={settings.embed_model}: set SPACEBOT_EMBED_MODEL={built_with}, or re-ingest "
-            f"your articles with `spacebot ingest` to rebuild the index with {settings.embed_model}")
+            f"your articles with `spacebot ingest` to rebuild the index with {settings.embed_model}"
+        )
 
 
 def open_query_encoder(settings: Settings):
@@ -137,8 +142,9 @@ def open_query_encoder(settings: Settings):
         try:
             build_query_model(settings)
         except OSError as exc:
-            log.warning("cannot write %s (%s); using the installed model directly", settings.onnx_dir,
-                        exc.strerror or exc)
+            log.warning(
+                "cannot write %s (%s); using the installed model directly", settings.onnx_dir, exc.strerror or exc
+            )
             model = settings.embedding
             if model.key == "minilm":
                 return model.document_embedder(settings.model_path)

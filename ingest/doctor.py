@@ -36,11 +36,21 @@ def check_index(settings: Settings, repair: bool = False) -> list[Check]:
     except StoreUnavailable as exc:
         checks.insert(0, Check("chroma", "broken", f"{exc} (the parts derived from it cannot be checked)"))
         return checks
-    checks.insert(0, Check("chroma", "ok", f"{rows} chunks of {len(states)} articles at {store.location}, "
-                                           f"embedded with {store.embed_model()}"))
+    checks.insert(
+        0,
+        Check(
+            "chroma",
+            "ok",
+            f"{rows} chunks of {len(states)} articles at {store.location}, embedded with {store.embed_model()}",
+        ),
+    )
     if store.embed_model() != settings.embed_model:
-        checks[0] = Check("chroma", "broken", f"built with {store.embed_model()}, but SPACEBOT_EMBED_MODEL="
-                                              f"{settings.embed_model}: re-ingest, or set it back")
+        checks[0] = Check(
+            "chroma",
+            "broken",
+            f"built with {store.embed_model()}, but SPACEBOT_EMBED_MODEL="
+            f"{settings.embed_model}: re-ingest, or set it back",
+        )
     checks.append(_check_keyword_index(store, settings, states, rows, repair))
     checks.append(_check_query_model(settings, repair))
     return checks

@@ -23,8 +23,11 @@ class DocumentEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings for `texts`, one row each (float32, unit length)."""
         return self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
         ).astype(np.float32)
 
     def export_onnx(self, folder: Path) -> Path:
@@ -46,18 +49,23 @@ class DocumentEmbedder:
                 self.inner = inner
 
             def forward(self, input_ids, attention_mask, token_type_ids):
-                return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+                return self.inner(
+                    input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+                ).last_hidden_state
 
         sample = self.model.tokenizer(["a sample sentence", "b"], return_tensors="pt", padding=True)
         names = ["input_ids", "attention_mask", "token_type_ids"]
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                _LastHidden(transformer), tuple(sample[n] for n in names), str(folder / ONNX_FILE),
-                input_names=names, output_names=["last_hidden_state"],
+                _LastHidden(transformer),
+                tuple(sample[n] for n in names),
+                str(folder / ONNX_FILE),
+                input_names=names,
+                output_names=["last_hidden_state"],
                 dynamic_axes={n: {0: "batch", 1: "sequence"} for n in [*names, "last_hidden_state"]},
-                opset_version=17, dynamo=False,
+                opset_version=17,
+                dynamo=False,
             )
         shutil.copy2(self.folder / "tokenizer.json", folder / "tokenizer.json")
         return folder / ONNX_FILE

@@ -48,6 +48,7 @@ class Fields:
 
     def text(self, record: Mapping, *keys: str, joiner: str = ": ") -> str | None:
         """Text: a string; a number as written; a list of plain values joined with `joiner`."""
+
         def coerce(key, value):
             if isinstance(value, str):
                 return value
@@ -57,18 +58,22 @@ class Fields:
                 return str(value)
             if isinstance(value, (date, datetime)):
                 return value.isoformat()
-            if isinstance(value, (list, tuple)) and all(isinstance(v, _SCALARS) and not isinstance(v, bool)
-                                                        for v in value):
+            if isinstance(value, (list, tuple)) and all(
+                isinstance(v, _SCALARS) and not isinstance(v, bool) for v in value
+            ):
                 return joiner.join(str(v).strip() for v in value if str(v).strip()) or None
             return self.drop(key, f"is {_kind(value)}, expected text")
+
         return self._first(record, keys, coerce)
 
     def url(self, record: Mapping, *keys: str) -> str | None:
         """An address: a string, nothing else."""
+
         def coerce(key, value):
             if isinstance(value, str):
                 return value.strip() or None
             return self.drop(key, f"is {_kind(value)}, expected a URL")
+
         return self._first(record, keys, coerce)
 
     def date(self, record: Mapping, *keys: str) -> date | None:
@@ -84,6 +89,7 @@ class Fields:
             if parsed is None:
                 return self.drop(key, f"is not a date ({value.strip()[:40]!r})")
             return parsed
+
         return self._first(record, keys, coerce)
 
 

@@ -46,8 +46,7 @@ def take_inventory(store) -> Inventory:
 
 def has_source(store, name: str) -> bool:
     """True when at least one chunk in the store comes from source `name` (exact match)."""
-    page = store._guard("reading the index", store.collection.get,
-                        where={"source": {"$eq": name}}, limit=1, include=[])
+    page = store._guard("reading the index", store.collection.get, where={"source": {"$eq": name}}, limit=1, include=[])
     return bool(page["ids"])
 
 

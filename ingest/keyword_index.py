@@ -75,8 +75,16 @@ def build(rows: list[dict], fingerprint: str, target: Path) -> None:
     with replace_folder(Path(target)) as staging:
         Bm25Search.build(corpus).save(staging / BM25_DIR)
         with open(staging / TABLE, "w", encoding="utf-8") as handle:
-            json.dump({"fingerprint": fingerprint, "columns": columns, "doc_freq": stats.doc_freq,
-                       "proper": sorted(stats.proper)}, handle, ensure_ascii=False)
+            json.dump(
+                {
+                    "fingerprint": fingerprint,
+                    "columns": columns,
+                    "doc_freq": stats.doc_freq,
+                    "proper": sorted(stats.proper),
+                },
+                handle,
+                ensure_ascii=False,
+            )
         (staging / FINGERPRINT).write_text(f"{FORMAT}:{fingerprint}")
 
 
@@ -154,6 +162,9 @@ class KeywordIndex:
             pattern = re.compile(rf"\b({words})\s*\(\s*{re.escape(acronym)}\s*\)")
             texts = self.table.columns["text"]
             self._spelled_out[acronym] = frozenset(
-                " ".join(m.split()) for term in self.terms(acronym)
-                for row in self.rows_with(term) for m in pattern.findall(texts[row]))
+                " ".join(m.split())
+                for term in self.terms(acronym)
+                for row in self.rows_with(term)
+                for m in pattern.findall(texts[row])
+            )
         return self._spelled_out[acronym]

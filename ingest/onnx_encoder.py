@@ -24,8 +24,9 @@ class OnnxEncoder:
     for_queries: prepend the recipe's query prefix (False when embedding documents).
     """
 
-    def __init__(self, folder: Path, recipe=None, threads: int | None = None, batch_size: int = 32,
-                 for_queries: bool = True):
+    def __init__(
+        self, folder: Path, recipe=None, threads: int | None = None, batch_size: int = 32, for_queries: bool = True
+    ):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -52,7 +53,7 @@ class OnnxEncoder:
         if not texts:
             return np.zeros((0, DIMENSION), dtype=np.float32)
         texts = [self.prefix + t for t in texts]
-        parts = [self._encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
+        parts = [self._encode(texts[i : i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
         return np.concatenate(parts).astype(np.float32)
 
     def _encode(self, texts: list[str]) -> np.ndarray:

@@ -44,12 +44,18 @@ class IngestSummary:
 
     def to_dict(self) -> dict:
         return {
-            "new": self.new, "changed": self.changed, "unchanged": self.unchanged,
-            "removed": self.removed, "chunks": self.chunks,
+            "new": self.new,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "chunks": self.chunks,
             "failed": [{"input": e.input, "error": e.reason} for e in self.failed],
-            "warnings": self.warnings, "repaired": self.repaired,
-            "total_articles": self.total_articles, "total_chunks": self.total_chunks,
-            "seconds": round(self.seconds, 2), "index": self.location,
+            "warnings": self.warnings,
+            "repaired": self.repaired,
+            "total_articles": self.total_articles,
+            "total_chunks": self.total_chunks,
+            "seconds": round(self.seconds, 2),
+            "index": self.location,
         }
 
 
@@ -204,8 +210,9 @@ class IngestPipeline:
 
         self.progress.stage("chunking")
         model, settings = self.settings.embedding, self.settings
-        chunker = Chunker(model.folder(settings.model_path), settings.chunk_size, settings.chunk_overlap,
-                          model.max_tokens)
+        chunker = Chunker(
+            model.folder(settings.model_path), settings.chunk_size, settings.chunk_overlap, model.max_tokens
+        )
         for item in pending:
             item.chunks = chunker.chunk(item.article)
 
@@ -247,8 +254,15 @@ class IngestPipeline:
         self.summary.repaired += ensure_query_model(self.settings, loaded)
 
 
-def run_ingest(inputs: list[str], settings: Settings, *, prune: bool = False, follow_links: bool = False,
-               progress: Progress | None = None, embedder=None) -> IngestSummary:
+def run_ingest(
+    inputs: list[str],
+    settings: Settings,
+    *,
+    prune: bool = False,
+    follow_links: bool = False,
+    progress: Progress | None = None,
+    embedder=None,
+) -> IngestSummary:
     """Ingest `inputs` into the index of `settings` (the pipeline with its default parts)."""
     pipeline = IngestPipeline(settings, embedder=embedder, progress=progress)
     return pipeline.run(inputs, prune=prune, follow_links=follow_links)

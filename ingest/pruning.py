@@ -14,9 +14,14 @@ def gone_articles(states: dict, seen: set[str], inputs: list[str], failed: list[
 
     origins = {origin_of(given) for given in inputs}
     unreadable = {_locator_of_failure(e) for e in failed}
-    return [aid for aid, st in states.items()
-            if aid not in seen and (st.origin in origins or _origin_gone(st.origin))
-            and st.origin not in unreadable and _locator(st) not in unreadable]
+    return [
+        aid
+        for aid, st in states.items()
+        if aid not in seen
+        and (st.origin in origins or _origin_gone(st.origin))
+        and st.origin not in unreadable
+        and _locator(st) not in unreadable
+    ]
 
 
 def _locator(state) -> str:

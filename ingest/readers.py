@@ -53,9 +53,18 @@ def decode_text(doc: Doc) -> str:
         raise InputError(doc.name, f"not valid UTF-8 (byte {exc.start})") from None
 
 
-def _article(doc: Doc, title: str | None, body: str, fields: Fields, *, article_id: str | None = None,
-             url: str | None = None, published=None, source: str | None = None,
-             extra: dict | None = None) -> Article:
+def _article(
+    doc: Doc,
+    title: str | None,
+    body: str,
+    fields: Fields,
+    *,
+    article_id: str | None = None,
+    url: str | None = None,
+    published=None,
+    source: str | None = None,
+    extra: dict | None = None,
+) -> Article:
     """The `Article`, from values already read by `fields` (whose warnings it carries)."""
     text = clean_text(body)
     title = clean_title(title or "")
@@ -105,7 +114,10 @@ def read_markdown(doc: Doc) -> Iterator[Result]:
     if not title:
         title, body = _split_first_line(body)
     yield _article(
-        doc, title, body, fields,
+        doc,
+        title,
+        body,
+        fields,
         url=fields.url(meta, "source_url", "url", "link"),
         published=fields.date(meta, "date", "published_time", "published"),
         extra={"publisher": fields.text(meta, "publisher"), "tags": fields.text(meta, "tags", joiner=", ")},
@@ -124,8 +136,12 @@ def read_html(doc: Doc) -> Iterator[Result]:
 
     text = decode_text(doc)
     extracted = trafilatura.extract(
-        text, output_format="json", with_metadata=True, include_comments=False,
-        url=doc.url, favor_precision=True,
+        text,
+        output_format="json",
+        with_metadata=True,
+        include_comments=False,
+        url=doc.url,
+        favor_precision=True,
     )
     if not extracted:
         raise InputError(doc.name, "no article text found in the HTML page")
@@ -137,7 +153,10 @@ def read_html(doc: Doc) -> Iterator[Result]:
     site = fields.text(data, "source-hostname", "sitename", "hostname")
     canonical = fields.url(data, "source")
     yield _article(
-        doc, title, body.replace("\n", "\n\n"), fields,
+        doc,
+        title,
+        body.replace("\n", "\n\n"),
+        fields,
         url=doc.url or (canonical if canonical and canonical.startswith("http") else None),
         published=fields.date(data, "date"),
         source=None if doc.folder_source else site,
@@ -160,8 +179,14 @@ def _record_article(doc: Doc, record, label: str, fallback_key: str) -> Article:
     url = fields.url(record, *_URL_KEYS)
     key = fields.text(record, "id") or url or fallback_key
     return _article(
-        doc, fields.text(record, "title", "headline"), body, fields, article_id=f"{doc.article_id}#{key}",
-        url=url, published=fields.date(record, *_DATE_KEYS), source=fields.text(record, "source", "publisher"),
+        doc,
+        fields.text(record, "title", "headline"),
+        body,
+        fields,
+        article_id=f"{doc.article_id}#{key}",
+        url=url,
+        published=fields.date(record, *_DATE_KEYS),
+        source=fields.text(record, "source", "publisher"),
     )
 
 
@@ -229,8 +254,14 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
                 yield InputError(link, f"{exc.reason}; indexed the feed's summary instead")
         try:
             yield _article(
-                doc, fields.text(entry, "title"), body, fields, article_id=link or f"{doc.article_id}#{number}",
-                url=link, published=fields.date(entry, "published", "updated"), source=feed_title,
+                doc,
+                fields.text(entry, "title"),
+                body,
+                fields,
+                article_id=link or f"{doc.article_id}#{number}",
+                url=link,
+                published=fields.date(entry, "published", "updated"),
+                source=feed_title,
             )
         except InputError as exc:
             yield exc

@@ -16,9 +16,7 @@ def _env(name: str, *more: str):
 class Settings(BaseSettings):
     """Every knob of spacebot. Secrets are `SecretStr`, so they never print."""
 
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     # --- storage -----------------------------------------------------------
     data_dir: Path = Field(Path("data"), validation_alias=_env("SPACEBOT_DATA_DIR"))
@@ -44,9 +42,7 @@ class Settings(BaseSettings):
     reranker: str = Field("bundled", validation_alias=_env("SPACEBOT_RERANKER"))  # bundled | folder | none
     rerank_depth: int = Field(15, ge=1, le=100, validation_alias=_env("SPACEBOT_RERANK_DEPTH"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("SPACEBOT_TOP_K"))
-    conversation_ttl_days: float = Field(
-        30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS")
-    )
+    conversation_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS"))
 
     # --- LLM (optional; any OpenAI-compatible server) -----------------------
     llm_base_url: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_BASE_URL"))
@@ -66,9 +62,7 @@ class Settings(BaseSettings):
     # --- Slack -------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
-    slack_signing_secret: SecretStr | None = Field(
-        None, validation_alias=_env("SLACK_SIGNING_SECRET")
-    )
+    slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
 
     @property

@@ -37,7 +37,8 @@ class Fetcher:
 
         if self._client is None:
             self._client = httpx.Client(
-                timeout=self.timeout, follow_redirects=True,
+                timeout=self.timeout,
+                follow_redirects=True,
                 headers={"User-Agent": "spacebot/0.1 (+https://github.com/spacebot)"},
             )
         try:
@@ -88,8 +89,9 @@ def _file_doc(file: Path, root: Path | None, origin: str, max_bytes: int) -> Doc
     try:
         size = file.stat().st_size
         if size > max_bytes:
-            raise InputError(name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit "
-                                   "(SPACEBOT_MAX_FILE_MB)")
+            raise InputError(
+                name, f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:g} MB limit (SPACEBOT_MAX_FILE_MB)"
+            )
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(name, f"cannot read: {exc.strerror or exc}") from None
@@ -111,8 +113,9 @@ def read_doc(doc: Doc, follow_links: bool, fetch: Callable[[str], bytes]) -> Ite
         yield exc
 
 
-def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
-                  follow_links: bool = False) -> Iterator[Result]:
+def iter_articles(
+    inputs: list[str], *, max_bytes: int, fetcher: Fetcher, follow_links: bool = False
+) -> Iterator[Result]:
     """Yield every article (or error) the inputs hold, in order."""
     for given in inputs:
         if is_url(given):
@@ -130,8 +133,10 @@ def iter_articles(inputs: list[str], *, max_bytes: int, fetcher: Fetcher,
             files, root = list(_walk(path)), path
         elif path.is_file():
             if suffix_of(path.name) not in READERS:
-                yield InputError(given, f"unsupported file type {path.suffix or '(none)'}; "
-                                        f"expected one of {', '.join(sorted(READERS))}")
+                yield InputError(
+                    given,
+                    f"unsupported file type {path.suffix or '(none)'}; expected one of {', '.join(sorted(READERS))}",
+                )
                 continue
             files, root = [path], None
         else:

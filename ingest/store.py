@@ -24,12 +24,14 @@ def _client(settings: Settings):
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     if settings.chroma_host:
         try:
-            return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port,
-                                       ssl=settings.chroma_ssl, settings=chroma_settings)
+            return chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port, ssl=settings.chroma_ssl, settings=chroma_settings
+            )
         except Exception as exc:  # noqa: BLE001  (chromadb raises ValueError/ConnectError here)
             raise StoreUnavailable(
                 f"cannot reach the Chroma server at {settings.chroma_host}:{settings.chroma_port} "
-                f"(CHROMA_HOST/CHROMA_PORT): {_first_line(exc)}") from None
+                f"(CHROMA_HOST/CHROMA_PORT): {_first_line(exc)}"
+            ) from None
     settings.chroma_dir.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
@@ -37,10 +39,12 @@ def _client(settings: Settings):
         if "readonly" in str(exc).replace(" ", "").lower():  # SQLite: "attempt to write a readonly database"
             raise StoreUnavailable(
                 f"{settings.chroma_dir / 'chroma.sqlite3'} needs write access: the embedded Chroma opens it "
-                "for writing even to answer questions") from None
+                "for writing even to answer questions"
+            ) from None
         raise StoreUnavailable(
             f"cannot open the index at {settings.chroma_dir}: {_first_line(exc)}; move that folder aside "
-            "and run `spacebot ingest` again to rebuild it") from None
+            "and run `spacebot ingest` again to rebuild it"
+        ) from None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -67,7 +71,8 @@ class ChunkStore:
         try:
             if create:
                 self.collection = client.get_or_create_collection(
-                    settings.collection, embedding_function=None,
+                    settings.collection,
+                    embedding_function=None,
                     configuration={"hnsw": {"space": "cosine", "ef_search": SEARCH_EF}},
                 )
                 hnsw = (self.collection.configuration_json or {}).get("hnsw") or {}
@@ -96,8 +101,7 @@ class ChunkStore:
         """Every chunk as `(id, metadata, document-or-None)`, paged."""
         offset = 0
         while True:
-            page = self._guard("reading the index", self.collection.get,
-                               include=include, limit=PAGE, offset=offset)
+            page = self._guard("reading the index", self.collection.get, include=include, limit=PAGE, offset=offset)
             ids = page["ids"]
             if not ids:
                 return
@@ -120,19 +124,28 @@ class ChunkStore:
     def write(self, records: list[ChunkRecord], vectors: np.ndarray) -> None:
         """Upsert whole articles' chunks, `max_batch` at a time (one call for a normal batch)."""
         for start in range(0, len(records), self.max_batch):
-            part = records[start:start + self.max_batch]
-            self.upsert([r.id for r in part], vectors[start:start + self.max_batch],
-                        [r.text for r in part], [r.metadata() for r in part])
+            part = records[start : start + self.max_batch]
+            self.upsert(
+                [r.id for r in part],
+                vectors[start : start + self.max_batch],
+                [r.text for r in part],
+                [r.metadata() for r in part],
+            )
 
-    def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str],
-               metadatas: list[dict]) -> None:
+    def upsert(self, ids: list[str], embeddings: np.ndarray, documents: list[str], metadatas: list[dict]) -> None:
         """Write chunks in one call per batch (whole articles only, never half of one)."""
-        self._guard("writing to the index", self.collection.upsert, ids=ids,
-                    embeddings=embeddings, documents=documents, metadatas=metadatas)
+        self._guard(
+            "writing to the index",
+            self.collection.upsert,
+            ids=ids,
+            embeddings=embeddings,
+            documents=documents,
+            metadatas=metadatas,
+        )
 
     def delete_ids(self, ids: list[str]) -> None:
         for start in range(0, len(ids), PAGE):
-            self._guard("deleting from the index", self.collection.delete, ids=ids[start:start + PAGE])
+            self._guard("deleting from the index", self.collection.delete, ids=ids[start : start + PAGE])
 
     def fingerprint(self) -> str | None:
         """The fingerprint of the contents the keyword index was last built for (collection metadata)."""
@@ -161,7 +174,13 @@ class ChunkStore:
         Ties (the same sentence in several articles) are ordered by chunk id: HNSW returns
         them in any order, and answers must not change from one run to the next.
         """
-        result = self._guard("searching the index", self.collection.query,
-                             query_embeddings=[embedding], n_results=k, where=where, include=["distances"])
+        result = self._guard(
+            "searching the index",
+            self.collection.query,
+            query_embeddings=[embedding],
+            n_results=k,
+            where=where,
+            include=["distances"],
+        )
         hits = [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
         return sorted(hits, key=lambda hit: (-hit[1], hit[0]))

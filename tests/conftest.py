@@ -82,7 +82,9 @@ class ChromaServer:
         chroma = Path(sys.executable).with_name("chroma")
         self.proc = subprocess.Popen(
             [str(chroma), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while True:
             try:

@@ -302,8 +302,12 @@ class FakeSocketMode:
             )
             with self._lock:
                 self._conns.append(conn)
-            hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0SPACEBOT"},
-                     "debug_info": {"host": "fake", "approximate_connection_time": 3600}}
+            hello = {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A0SPACEBOT"},
+                "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+            }
             self._send_frame(conn, 0x1, json.dumps(hello).encode())
             while True:
                 opcode, payload = self._read_frame(conn)

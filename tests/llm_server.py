@@ -80,9 +80,13 @@ Responder = Callable[[str, str, object], "Reply | None"]
 
 def completion(content: str | None, model: str = "m") -> Reply:
     """A non-streamed OpenAI chat.completions reply saying `content`."""
-    body = {"id": "stub", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": content}}]}
+    body = {
+        "id": "stub",
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+    }
     return 200, "application/json", json.dumps(body)
 
 
@@ -91,8 +95,13 @@ def sse(pieces: Sequence[str], delay: float = 0.0, model: str = "m") -> Reply:
     `delay` seconds apart, then `[DONE]`."""
 
     def event(delta: dict, finish: str | None = None) -> str:
-        chunk = {"id": "stub", "object": "chat.completion.chunk", "created": 0, "model": model,
-                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        chunk = {
+            "id": "stub",
+            "object": "chat.completion.chunk",
+            "created": 0,
+            "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(chunk)}\n\n"
 
     events = [event({"role": "assistant", "content": ""})]
@@ -135,9 +144,7 @@ def replies_by_question(answers: dict[str, Sequence[str]]) -> Responder:
 
 
 @contextlib.contextmanager
-def http_stub(
-    replies: dict[str, Reply] | Responder | None = None, upstream: str | None = None
-) -> Iterator[Stub]:
+def http_stub(replies: dict[str, Reply] | Responder | None = None, upstream: str | None = None) -> Iterator[Stub]:
     """A recording HTTP server on 127.0.0.1; its `url` ends in `/v1`.
 
     `replies` maps a path suffix to a canned `(status, content type, body)` (a body of
@@ -178,7 +185,9 @@ def http_stub(
             if root is None:
                 return self._reply(404, "application/json", b'{"error": "not found"}')
             req = urllib.request.Request(
-                root + self.path, data=raw or None, method=self.command,
+                root + self.path,
+                data=raw or None,
+                method=self.command,
                 headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
             )
             try:
@@ -227,6 +236,7 @@ def http_stub(
         server.shutdown()
         server.server_close()
         thread.join(timeout=2)
+
 
 if __name__ == "__main__":
     main()

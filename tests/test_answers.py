@@ -61,13 +61,15 @@ def assert_well_cited(answer, stored) -> None:
     for c in answer.citations:
         assert c.article_id in texts, c.article_id
         assert c.quote.strip(), c
-        assert any(c.quote in chunk for chunk in texts[c.article_id]), \
+        assert any(c.quote in chunk for chunk in texts[c.article_id]), (
             f"[{c.n}] quote is not verbatim in {c.article_id}: {c.quote!r}"
+        )
         m = meta[c.article_id]
         assert (c.title, c.source, c.url, c.published) == (m["title"], m["source"], m.get("url"), m.get("published"))
 
 
 # -- a known question -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("qid", ["s-002", "s-008"])
 def test_known_question_is_answered_from_the_right_article_with_exact_quotes(sample_service, questions, stored, qid):
@@ -93,11 +95,13 @@ def test_every_answered_sample_question_is_well_cited(sample_service, questions,
 
 # -- refusals -----------------------------------------------------------------------------------
 
+
 def _absent(word: str, stored) -> bool:
     texts, meta = stored
     word = word.lower()
-    return not any(word in t.lower() for chunks in texts.values() for t in chunks) and \
-        not any(word in (m.get("title") or "").lower() for m in meta.values())
+    return not any(word in t.lower() for chunks in texts.values() for t in chunks) and not any(
+        word in (m.get("title") or "").lower() for m in meta.values()
+    )
 
 
 def test_question_naming_an_absent_ordinal_is_refused_with_closest_articles(sample_service, sample_settings, stored):
@@ -130,6 +134,7 @@ def test_question_naming_an_agency_by_an_acronym_no_article_mentions_is_refused(
 
 
 # -- filters --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mode", MODES)
 def test_source_filter_returns_only_that_source(sample_service, mode):
@@ -164,8 +169,9 @@ def test_date_range_is_inclusive_and_combines_with_source(sample_service, mode):
     day = date(2023, 9, 15)  # the Germany article's publication date
     hits = sample_service.search("artemis accords germany", k=10, mode=mode, filters=Filters(since=day, until=day))
     assert [h.article_id for h in hits] == ["policy/artemis-accords-germany.md"]
-    none = sample_service.search("artemis accords germany", k=10, mode=mode,
-                                 filters=Filters(source="web", since=day, until=day))
+    none = sample_service.search(
+        "artemis accords germany", k=10, mode=mode, filters=Filters(source="web", since=day, until=day)
+    )
     assert none == []
 
 
@@ -174,8 +180,9 @@ def test_answer_honours_filters(sample_service, stored):
     assert not answer.refused
     assert {c.source for c in answer.citations} == {"web"}
     assert_well_cited(answer, stored)
-    answer = sample_service.answer("who signed the artemis accords?",
-                                      filters=Filters(since=date(2023, 1, 1), until=date(2023, 12, 31)))
+    answer = sample_service.answer(
+        "who signed the artemis accords?", filters=Filters(since=date(2023, 1, 1), until=date(2023, 12, 31))
+    )
     assert not answer.refused
     assert all("2023-01-01" <= c.published <= "2023-12-31" for c in answer.citations)
 
@@ -262,13 +269,17 @@ def test_expired_conversation_is_forgotten(tmp_path, shared_index, sample_servic
 
 # -- bad questions ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("question, message", [
-    ("", r"the question is empty"),
-    ("   \n\t ", r"the question is empty"),
-    (None, r"the question is empty"),
-    ("?!? ... ---", r"no words in it, only punctuation"),
-    (("why " * 2500).strip() + "?", r"10,000 characters long; the limit is 2,000"),
-])
+
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("", r"the question is empty"),
+        ("   \n\t ", r"the question is empty"),
+        (None, r"the question is empty"),
+        ("?!? ... ---", r"no words in it, only punctuation"),
+        (("why " * 2500).strip() + "?", r"10,000 characters long; the limit is 2,000"),
+    ],
+)
 def test_unaskable_questions_raise_a_clear_question_error(sample_service, question, message):
     with pytest.raises(QuestionError, match=message):
         sample_service.answer(question)

@@ -36,8 +36,7 @@ def api(sample_service, tmp_path_factory):
     """The API over the sample index, with its own state file and a bearer token."""
     settings = make_settings(tmp_path_factory.mktemp("api"), SPACEBOT_API_TOKEN=TOKEN)
     service = AnswerService(settings, index=sample_service.index)
-    with serving(create_app(settings, service)) as url, httpx.Client(base_url=url, headers=AUTH,
-                                                                     timeout=60) as client:
+    with serving(create_app(settings, service)) as url, httpx.Client(base_url=url, headers=AUTH, timeout=60) as client:
         yield client
 
 
@@ -94,10 +93,18 @@ def test_a_malformed_body_is_a_400_naming_the_field(api):
 
 def test_v1_needs_the_bearer_token_but_health_does_not(api):
     url = str(api.base_url)
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
-                    {"Authorization": TOKEN}):
-        for method, path in (("POST", "/v1/ask"), ("GET", "/v1/sources"), ("GET", "/v1/conversations/x"),
-                             ("POST", "/v1/ingest")):
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Basic {TOKEN}"},
+        {"Authorization": TOKEN},
+    ):
+        for method, path in (
+            ("POST", "/v1/ask"),
+            ("GET", "/v1/sources"),
+            ("GET", "/v1/conversations/x"),
+            ("POST", "/v1/ingest"),
+        ):
             reply = httpx.request(method, url + path, json={"question": QUESTION}, headers=headers)
             assert reply.status_code == 401, (method, path, headers)
             assert reply.headers["www-authenticate"] == "Bearer"
@@ -126,10 +133,12 @@ def test_metrics_count_requests_answers_and_refusals(api):
         return float(lines[0].split()[-1]) if lines else 0.0
 
     ok = {"method": "POST", "route": "/v1/ask", "status": "200"}
-    before = {"ok": sample("spacebot_http_requests_total", **ok),
-              "bad": sample("spacebot_http_requests_total", method="POST", route="/v1/ask", status="400"),
-              "refused": sample("spacebot_refusals_total"),
-              "answers": sample("spacebot_answer_seconds_count")}
+    before = {
+        "ok": sample("spacebot_http_requests_total", **ok),
+        "bad": sample("spacebot_http_requests_total", method="POST", route="/v1/ask", status="400"),
+        "refused": sample("spacebot_refusals_total"),
+        "answers": sample("spacebot_answer_seconds_count"),
+    }
     api.post("/v1/ask", json={"question": QUESTION})
     assert api.post("/v1/ask", json={"question": UNANSWERABLE}).json()["refused"] is True
     api.post("/v1/ask", json={"question": ""})
@@ -191,8 +200,10 @@ def test_stream_sends_tokens_before_the_answer_is_finished(sample_service, tmp_p
         settings = make_settings(tmp_path, SPACEBOT_LLM_BASE_URL=llm.url, SPACEBOT_LLM_MODEL="m")
         service = AnswerService(settings, index=sample_service.index)
         events = []
-        with serving(create_app(settings, service)) as url, httpx.stream(
-                "POST", url + "/v1/ask", json={"question": QUESTION, "stream": True}, timeout=60) as response:
+        with (
+            serving(create_app(settings, service)) as url,
+            httpx.stream("POST", url + "/v1/ask", json={"question": QUESTION, "stream": True}, timeout=60) as response,
+        ):
             assert response.status_code == 200
             assert response.headers["content-type"].startswith("text/event-stream")
             name = None

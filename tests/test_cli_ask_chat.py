@@ -18,8 +18,16 @@ GERMANY = "who signed the artemis accords for germany?"
 ABSENT = "who was the 41st country to sign the artemis accords?"  # no 41st signatory in the sample
 # "[1] title — source, date, url"; passages of one article share a line: "[1][3] title — ..."
 SOURCE_LINE = re.compile(r"^((?:\[\d+\])+) (.+) — ([^,]+), (\d{4}-\d{2}-\d{2}), (https?://\S+)$")
-CITATION_TYPES = {"n": int, "article_id": str, "title": str, "source": str, "url": (str, type(None)),
-                  "published": (str, type(None)), "quote": str, "score": float}
+CITATION_TYPES = {
+    "n": int,
+    "article_id": str,
+    "title": str,
+    "source": str,
+    "url": (str, type(None)),
+    "published": (str, type(None)),
+    "quote": str,
+    "score": float,
+}
 
 
 @pytest.fixture
@@ -51,6 +59,7 @@ def assert_clean_failure(result, code: int) -> str:
 
 # -- ask ----------------------------------------------------------------------------------------
 
+
 def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
     result = runner.invoke(app, ["ask", GERMANY])
     assert result.exit_code == 0, result.stderr
@@ -61,9 +70,12 @@ def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
     m = SOURCE_LINE.match(lines[0])
     assert m, lines[0]
     assert m.group(1).startswith("[1]")
-    assert m.groups()[1:] == ("Germany signs the Artemis Accords at ambassador's residence in Washington",
-                          "policy", "2023-09-15",
-                          "https://lunarledger.example.com/2023/09/15/germany-joins-artemis-accords")
+    assert m.groups()[1:] == (
+        "Germany signs the Artemis Accords at ambassador's residence in Washington",
+        "policy",
+        "2023-09-15",
+        "https://lunarledger.example.com/2023/09/15/germany-joins-artemis-accords",
+    )
     # Every [n] in the text has its source line.
     listed = {int(n) for line in lines for n in re.findall(r"\d+", SOURCE_LINE.match(line).group(1))}
     assert {int(n) for n in re.findall(r"\[(\d+)\]", text)} <= listed
@@ -127,8 +139,9 @@ def test_since_until_filters(runner, sample_env):
     assert data["refused"] and data["citations"] == []
 
 
-@pytest.mark.parametrize("flag, value",
-                         [("--since", "2024-13-01"), ("--until", "last week"), ("--since", "2024/01/31")])
+@pytest.mark.parametrize(
+    "flag, value", [("--since", "2024-13-01"), ("--until", "last week"), ("--since", "2024/01/31")]
+)
 def test_bad_date_is_a_usage_error_with_one_clear_line(runner, sample_env, flag, value):
     stderr = assert_clean_failure(runner.invoke(app, ["ask", GERMANY, flag, value]), 2)
     message = [line for line in stderr.splitlines() if "is not a date" in line]
@@ -136,12 +149,15 @@ def test_bad_date_is_a_usage_error_with_one_clear_line(runner, sample_env, flag,
     assert f"{value!r} is not a date like 2024-01-31" in message[0] and flag in message[0]
 
 
-@pytest.mark.parametrize("question, message", [
-    ("", "error: the question is empty"),
-    ("   ", "error: the question is empty"),
-    ("?!?", "error: the question has no words in it, only punctuation"),
-    ("a" * 10_000, "error: the question is 10,000 characters long; the limit is 2,000"),
-])
+@pytest.mark.parametrize(
+    "question, message",
+    [
+        ("", "error: the question is empty"),
+        ("   ", "error: the question is empty"),
+        ("?!?", "error: the question has no words in it, only punctuation"),
+        ("a" * 10_000, "error: the question is 10,000 characters long; the limit is 2,000"),
+    ],
+)
 def test_unaskable_question_exits_2_with_a_clear_message(runner, sample_env, question, message):
     stderr = assert_clean_failure(runner.invoke(app, ["ask", question]), 2)
     assert stderr.startswith(message), stderr
@@ -179,10 +195,12 @@ CHANDRAYAAN = "Chandrayaan-3 puts India on the Moon near the south pole"
 
 
 def test_chat_answers_a_followup_from_the_earlier_turn(runner, sample_env):
-    script = ("when did chandrayaan-3 land on the moon?\n"
-              "and what was its rover called?\n"
-              "/quit\n"
-              "who signed the artemis accords for germany?\n")  # after /quit: never asked
+    script = (
+        "when did chandrayaan-3 land on the moon?\n"
+        "and what was its rover called?\n"
+        "/quit\n"
+        "who signed the artemis accords for germany?\n"
+    )  # after /quit: never asked
     result = runner.invoke(app, ["chat"], input=script)
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("Ask about space policy.")
@@ -223,11 +241,7 @@ def test_chat_resumes_a_stored_conversation_in_a_new_session(runner, sample_env)
 
 
 def test_chat_new_forgets_the_topic_and_bad_lines_do_not_end_the_session(runner, sample_env):
-    script = (INDIA_FIRST +
-              "?!?\n"
-              "\n"
-              "/new\n" +
-              INDIA_FOLLOWUP)
+    script = INDIA_FIRST + "?!?\n\n/new\n" + INDIA_FOLLOWUP
     result = runner.invoke(app, ["chat"], input=script)
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.output

@@ -12,8 +12,11 @@ from bot.faces.cli import app
 @pytest.mark.usefixtures("sample_env")
 def test_an_unknown_source_exits_2_listing_the_indexed_ones():
     runner = CliRunner()
-    for command in (["ask", GERMANY, "--source", "nosuchsource"], ["ask", GERMANY, "--json", "--source", "NASA"],
-                    ["chat", "--source", "nosuchsource"]):
+    for command in (
+        ["ask", GERMANY, "--source", "nosuchsource"],
+        ["ask", GERMANY, "--json", "--source", "NASA"],
+        ["chat", "--source", "nosuchsource"],
+    ):
         stderr = assert_clean_failure(runner.invoke(app, command, input=""), 2)
         lines = stderr.strip().splitlines()
         assert len(lines) == 1, stderr

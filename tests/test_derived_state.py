@@ -19,10 +19,18 @@ from typer.testing import CliRunner
 QUESTION = "which country was the 40th to sign the artemis accords?"
 # Every file the product keeps beside Chroma (a test below checks this list is complete).
 DERIVED_FILES = [
-    "bm25/chunks.json", "bm25/fingerprint.txt", "bm25/manifest.json",
-    "bm25/bm25/data.csc.index.npy", "bm25/bm25/indices.csc.index.npy", "bm25/bm25/indptr.csc.index.npy",
-    "bm25/bm25/vocab.index.json", "bm25/bm25/params.index.json",
-    "model/model.onnx", "model/tokenizer.json", "model/source.json", "model/manifest.json",
+    "bm25/chunks.json",
+    "bm25/fingerprint.txt",
+    "bm25/manifest.json",
+    "bm25/bm25/data.csc.index.npy",
+    "bm25/bm25/indices.csc.index.npy",
+    "bm25/bm25/indptr.csc.index.npy",
+    "bm25/bm25/vocab.index.json",
+    "bm25/bm25/params.index.json",
+    "model/model.onnx",
+    "model/tokenizer.json",
+    "model/source.json",
+    "model/manifest.json",
 ]
 MAX_STDERR_LINES = 3
 
@@ -44,24 +52,33 @@ def _sound(settings) -> bool:
     from ingest.store import ChunkStore
 
     store = ChunkStore(settings, create=False)
-    return (keyword_problem(settings, store.fingerprint(), deep=True) is None
-            and query_model_problem(settings, deep=True) is None)
+    return (
+        keyword_problem(settings, store.fingerprint(), deep=True) is None
+        and query_model_problem(settings, deep=True) is None
+    )
 
 
 def _ask(data: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SPACEBOT_", "CHROMA_"))}
     env.update(SPACEBOT_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "bot.faces.cli", "ask", QUESTION], check=False,
-                          capture_output=True,
-                          text=True, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.faces.cli", "ask", QUESTION],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 def test_the_list_of_derived_files_is_complete(sample_settings):
     data = sample_settings.data_dir
     user_data = sample_settings.state_db.name  # conversations and feedback: checked by doctor, never rebuilt
-    beside_chroma = sorted(p.relative_to(data).as_posix() for p in data.rglob("*")
-                           if p.is_file() and "chroma" not in p.relative_to(data).parts
-                           and not p.name.startswith(user_data))
+    beside_chroma = sorted(
+        p.relative_to(data).as_posix()
+        for p in data.rglob("*")
+        if p.is_file() and "chroma" not in p.relative_to(data).parts and not p.name.startswith(user_data)
+    )
     assert beside_chroma == sorted(DERIVED_FILES)
 
 
@@ -101,8 +118,13 @@ def test_doctor_reports_repairs_and_then_finds_all_well(sample_settings, tmp_pat
     found = runner.invoke(app, ["doctor", "--json"])
     assert found.exit_code == 1
     status = {c["part"]: c["status"] for c in json.loads(found.stdout)}
-    assert status == {"chroma": "ok", "model": "ok", "keyword index": "broken", "query model": "broken",
-                      "state store": "ok"}
+    assert status == {
+        "chroma": "ok",
+        "model": "ok",
+        "keyword index": "broken",
+        "query model": "broken",
+        "state store": "ok",
+    }
     fixed = runner.invoke(app, ["doctor", "--repair"])
     assert fixed.exit_code == 1
     assert [line.split()[0] for line in fixed.stdout.splitlines()].count("repaired") == 2, fixed.stdout

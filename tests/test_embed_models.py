@@ -53,8 +53,9 @@ def _ask(monkeypatch, settings, model):
 
 
 @pytest.mark.parametrize("built_with", ["bge-small", "minilm"])
-def test_querying_an_index_with_the_other_model_is_one_clear_error(built_with, bge_settings, sample_settings,
-                                                                   monkeypatch):
+def test_querying_an_index_with_the_other_model_is_one_clear_error(
+    built_with, bge_settings, sample_settings, monkeypatch
+):
     settings = bge_settings if built_with == "bge-small" else sample_settings
     other = "minilm" if built_with == "bge-small" else "bge-small"
     result = _ask(monkeypatch, settings, other)

@@ -14,8 +14,22 @@ from bot.faces.cli import app
 QUESTIONS = Path(__file__).parent / "data" / "sample_questions.jsonl"
 MODES = ["dense", "bm25", "hybrid"]
 # Every metric results.json / --json documents per mode (eval/report.py COLUMNS), and the counts.
-METRICS = ["hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "recall@10", "mrr@10", "ndcg@10",
-           "answer_contains", "citation_precision", "refusal_rate", "false_refusal_rate", "p50_ms", "p95_ms"]
+METRICS = [
+    "hit@1",
+    "hit@3",
+    "hit@5",
+    "hit@10",
+    "recall@5",
+    "recall@10",
+    "mrr@10",
+    "ndcg@10",
+    "answer_contains",
+    "citation_precision",
+    "refusal_rate",
+    "false_refusal_rate",
+    "p50_ms",
+    "p95_ms",
+]
 RATES = METRICS[:12]
 KINDS = {"lookup": 6, "paraphrase": 4, "followup": 2}  # answerable questions per kind in the sample set
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -99,8 +113,11 @@ def test_baseline_run_shows_the_change_in_report_md(cli, full_run, tmp_path):
     report = (tmp_path / "new" / "report.md").read_text()
     section = report.split("## Change vs baseline", 1)[1].split("\n## ", 1)[0]
     assert f"Baseline: `{baseline_file}`." in section
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in section.splitlines()
-            if line.startswith("| ") and not line.startswith("| mode")}
+    rows = {
+        line.split(" | ")[0].strip("| "): line.split(" | ")
+        for line in section.splitlines()
+        if line.startswith("| ") and not line.startswith("| mode")
+    }
     assert rows["hybrid"][1] == "+0.250"  # hit@1 column
     assert rows["dense"][1] == "±0"
     assert rows["bm25"][1] == "new mode"
@@ -117,8 +134,12 @@ def test_bad_baseline_file_is_a_usage_error(cli, tmp_path):
 def test_malformed_question_line_is_warned_with_its_line_number_and_the_rest_runs(cli, tmp_path):
     lines = QUESTIONS.read_text().splitlines()
     broken = tmp_path / "broken.jsonl"
-    broken.write_text("\n".join([lines[0], '{"id": "s-bad", "question": "unterminated', lines[1],
-                                 '{"id": "s-no-question"}', lines[12]]) + "\n")
+    broken.write_text(
+        "\n".join(
+            [lines[0], '{"id": "s-bad", "question": "unterminated', lines[1], '{"id": "s-no-question"}', lines[12]]
+        )
+        + "\n"
+    )
     result = cli([str(broken), "--mode", "bm25", "--json"])
     assert result.exit_code == 0, result.stderr
     assert f"warning: {broken}:2: invalid JSON" in result.stderr
@@ -129,9 +150,20 @@ def test_malformed_question_line_is_warned_with_its_line_number_and_the_rest_run
 
 def test_unknown_relevant_id_is_warned_about_by_name(cli, tmp_path):
     questions = tmp_path / "unknown.jsonl"
-    questions.write_text(json.dumps({"id": "q-narnia", "kind": "lookup", "question": "who signed the artemis "
-                                     "accords for narnia?", "relevant": ["policy/artemis-accords-narnia.md"],
-                                     "answer": "Aslan"}) + "\n" + QUESTIONS.read_text().splitlines()[1] + "\n")
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "q-narnia",
+                "kind": "lookup",
+                "question": "who signed the artemis accords for narnia?",
+                "relevant": ["policy/artemis-accords-narnia.md"],
+                "answer": "Aslan",
+            }
+        )
+        + "\n"
+        + QUESTIONS.read_text().splitlines()[1]
+        + "\n"
+    )
     result = cli([str(questions), "--mode", "hybrid", "--json"])
     assert result.exit_code == 0, result.stderr
     warning = [line for line in result.stderr.splitlines() if "policy/artemis-accords-narnia.md" in line]

@@ -11,23 +11,35 @@ DEV = Path("/work/shared/eval/dev.jsonl")
 
 
 def good(qid, **extra):
-    return json.dumps({"id": qid, "kind": "lookup", "question": f"question {qid}?", "history": [],
-                       "relevant": ["nasa/a.md"], "answer": "x", **extra})
+    return json.dumps(
+        {
+            "id": qid,
+            "kind": "lookup",
+            "question": f"question {qid}?",
+            "history": [],
+            "relevant": ["nasa/a.md"],
+            "answer": "x",
+            **extra,
+        }
+    )
 
 
 def test_bad_lines_are_warned_about_by_line_number_and_skipped(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(
-        "\n".join([
-            good("q1"),
-            '{"id": "q2", "question": ',  # line 2: invalid JSON
-            json.dumps({"id": "q3", "kind": "lookup"}),  # line 3: no question
-            "",  # blank lines are fine
-            good("q5", relevant="nasa/a.md"),  # line 5: wrong type
-            good("q1"),  # line 6: repeated id
-            "[1, 2]",  # line 7: not an object
-            good("q8", kind="unanswerable", relevant=[], answer=None),
-        ]) + "\n",
+        "\n".join(
+            [
+                good("q1"),
+                '{"id": "q2", "question": ',  # line 2: invalid JSON
+                json.dumps({"id": "q3", "kind": "lookup"}),  # line 3: no question
+                "",  # blank lines are fine
+                good("q5", relevant="nasa/a.md"),  # line 5: wrong type
+                good("q1"),  # line 6: repeated id
+                "[1, 2]",  # line 7: not an object
+                good("q8", kind="unanswerable", relevant=[], answer=None),
+            ]
+        )
+        + "\n",
         encoding="utf-8",
     )
     questions, warnings = load_questions(path)

@@ -73,9 +73,23 @@ def test_to_json_has_the_agreed_shape(result):
     data = result.to_json()
     assert list(data) == ["modes", "default"] and data["default"] == "rerank"  # the mode `spacebot ask` uses
     assert set(data["modes"]["hybrid"]) == {
-        "hit@1", "hit@3", "hit@5", "hit@10", "recall@5", "recall@10", "mrr@10", "ndcg@10",
-        "answer_contains", "citation_precision", "refusal_rate", "false_refusal_rate",
-        "p50_ms", "p95_ms", "per_kind", "n_questions", "n_answerable",
+        "hit@1",
+        "hit@3",
+        "hit@5",
+        "hit@10",
+        "recall@5",
+        "recall@10",
+        "mrr@10",
+        "ndcg@10",
+        "answer_contains",
+        "citation_precision",
+        "refusal_rate",
+        "false_refusal_rate",
+        "p50_ms",
+        "p95_ms",
+        "per_kind",
+        "n_questions",
+        "n_answerable",
     }
     json.dumps(data)  # plain JSON types only
     assert [r.id for r in result.details["hybrid"]] == ["q1", "q2", "q3", "q4", "q5"]

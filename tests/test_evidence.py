@@ -14,28 +14,49 @@ from ingest.keyword_index import FINGERPRINT, KeywordIndex, build, read_fingerpr
 
 MEMO_URL = "https://www.whitehouse.gov/presidential-actions/2026/08/national-security-presidential-memorandum-nspm-17/"
 ARTICLES = {
-    "un-intro": ("Who keeps track of satellites", None,
-                 "Under a 1975 treaty the United Nations (UN) keeps a register of objects launched into outer "
-                 "space. States report each launch to the UN Secretary-General."),
-    "oosa": ("The register of space objects", None,
-             "The Office for Outer Space Affairs of the United Nations maintains the register of space objects "
-             "on behalf of the Secretary-General."),
-    "medal": ("Agency honours its scientists", None,
-              "She received the agency's Exceptional Scientific Achievement Medal for her work on the rover. "
-              "The Director General of the lab presented the medal."),
-    "esa": ("Europe's space agency", None,
-            "The budget of the European Space Agency (ESA) grew in 2022. The Director General of ESA thanked "
-            "the ministers."),
-    "lunar-station": ("Lunar station partners", None,
-                      "Officials said China and Russia agreed to build a lunar research station together. "
-                      "Critics say China wants a rival to Artemis. Separately, NASA said it plans to land "
-                      "astronauts on the Moon in 2026, and the Moon remains the goal for NASA."),
+    "un-intro": (
+        "Who keeps track of satellites",
+        None,
+        "Under a 1975 treaty the United Nations (UN) keeps a register of objects launched into outer "
+        "space. States report each launch to the UN Secretary-General.",
+    ),
+    "oosa": (
+        "The register of space objects",
+        None,
+        "The Office for Outer Space Affairs of the United Nations maintains the register of space objects "
+        "on behalf of the Secretary-General.",
+    ),
+    "medal": (
+        "Agency honours its scientists",
+        None,
+        "She received the agency's Exceptional Scientific Achievement Medal for her work on the rover. "
+        "The Director General of the lab presented the medal.",
+    ),
+    "esa": (
+        "Europe's space agency",
+        None,
+        "The budget of the European Space Agency (ESA) grew in 2022. The Director General of ESA thanked "
+        "the ministers.",
+    ),
+    "lunar-station": (
+        "Lunar station partners",
+        None,
+        "Officials said China and Russia agreed to build a lunar research station together. "
+        "Critics say China wants a rival to Artemis. Separately, NASA said it plans to land "
+        "astronauts on the Moon in 2026, and the Moon remains the goal for NASA.",
+    ),
     "moon-news": ("Moon news", None, "Robotic landers keep heading for the Moon, and the Moon is busy."),
-    "memo": ("The National Space Transportation Policy", MEMO_URL,
-             "By 2030, our ranges must grow to support more than 1,000 launches and reentries every year."),
-    "resources-law": ("Space resources law", None,
-                      "Congress passed the space resource law in 2015 after a long debate on the law and space "
-                      "resource rights. The term \"space resource\" means an abiotic resource in situ in outer space."),
+    "memo": (
+        "The National Space Transportation Policy",
+        MEMO_URL,
+        "By 2030, our ranges must grow to support more than 1,000 launches and reentries every year.",
+    ),
+    "resources-law": (
+        "Space resources law",
+        None,
+        "Congress passed the space resource law in 2015 after a long debate on the law and space "
+        'resource rights. The term "space resource" means an abiotic resource in situ in outer space.',
+    ),
 }
 # Enough mentions elsewhere that "ESA" and "UN" are common words here, as in a real corpus: only
 # the acronym rule, not rarity, can then find them missing.
@@ -45,9 +66,21 @@ for _n in range(3):
 
 @pytest.fixture(scope="module")
 def keyword(tmp_path_factory) -> KeywordIndex:
-    records = [{"id": f"{aid}::0", "article_id": aid, "title": title, "text": text, "source": "test", "url": url,
-                "published": None, "published_ts": None, "path": None, "chunk_index": 0}
-               for aid, (title, url, text) in ARTICLES.items()]
+    records = [
+        {
+            "id": f"{aid}::0",
+            "article_id": aid,
+            "title": title,
+            "text": text,
+            "source": "test",
+            "url": url,
+            "published": None,
+            "published_ts": None,
+            "path": None,
+            "chunk_index": 0,
+        }
+        for aid, (title, url, text) in ARTICLES.items()
+    ]
     target = tmp_path_factory.mktemp("kw") / "bm25"
     build(records, "fp-1", target)
     return KeywordIndex(target)
@@ -57,14 +90,26 @@ def hits_for(*article_ids: str) -> list[ArticleHit]:
     out = []
     for rank, aid in enumerate(article_ids):
         title, url, text = ARTICLES[aid]
-        passage = Passage(chunk_id=f"{aid}::0", article_id=aid, title=title, text=text, source="test", url=url,
-                          score=1.0 / (rank + 1))
-        out.append(ArticleHit(article_id=aid, title=title, source="test", url=url, published=None, path=None,
-                              score=passage.score, passages=[passage]))
+        passage = Passage(
+            chunk_id=f"{aid}::0", article_id=aid, title=title, text=text, source="test", url=url, score=1.0 / (rank + 1)
+        )
+        out.append(
+            ArticleHit(
+                article_id=aid,
+                title=title,
+                source="test",
+                url=url,
+                published=None,
+                path=None,
+                score=passage.score,
+                passages=[passage],
+            )
+        )
     return out
 
 
 # -- acronyms the asker typed must be in the top articles ---------------------------------------
+
 
 def test_an_acronym_the_top_articles_never_mention_makes_the_evidence_weak(keyword):
     evidence = weigh_evidence("who is the FCC chair right now?", hits_for("medal", "esa"), keyword)
@@ -105,6 +150,7 @@ def test_an_index_from_an_older_format_reads_as_missing_so_it_is_rebuilt(keyword
 
 
 # -- which sentence answers ---------------------------------------------------------------------
+
 
 def test_a_date_about_someone_else_is_not_an_answer(keyword):
     index = SimpleNamespace(keyword=keyword)

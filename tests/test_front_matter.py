@@ -25,14 +25,17 @@ def test_a_title_written_as_a_list_is_joined_and_a_number_is_text():
     assert _markdown("title: 2024").title == "2024"
 
 
-@pytest.mark.parametrize(("front", "field"), [
-    ("title: {a: 1}", "title"),
-    ("title: Moon pact\ndate: [2024, 1]", "date"),
-    ("title: Moon pact\ndate: 2024-13-45", "date"),
-    ("title: Moon pact\nsource_url: [https://a.example, https://b.example]", "source_url"),
-    ("title: Moon pact\npublisher: {name: X}", "publisher"),
-    ("title: true", "title"),
-])
+@pytest.mark.parametrize(
+    ("front", "field"),
+    [
+        ("title: {a: 1}", "title"),
+        ("title: Moon pact\ndate: [2024, 1]", "date"),
+        ("title: Moon pact\ndate: 2024-13-45", "date"),
+        ("title: Moon pact\nsource_url: [https://a.example, https://b.example]", "source_url"),
+        ("title: Moon pact\npublisher: {name: X}", "publisher"),
+        ("title: true", "title"),
+    ],
+)
 def test_a_field_of_the_wrong_type_is_dropped_with_one_warning_naming_file_and_field(front, field):
     article = _markdown(front)
     assert len(article.warnings) == 1, article.warnings
@@ -54,16 +57,19 @@ def test_front_matter_that_is_not_a_mapping_is_ignored_with_a_warning():
 
 
 def test_json_records_and_feeds_follow_the_same_rule():
-    line = json.dumps({"id": 7, "title": ["Gateway", "module ships"], "date": [2024, 1], "text": BODY,
-                       "source": {"x": 1}})
+    line = json.dumps(
+        {"id": 7, "title": ["Gateway", "module ships"], "date": [2024, 1], "text": BODY, "source": {"x": 1}}
+    )
     doc = Doc("w.jsonl", (line + "\n").encode(), "w.jsonl", "/x", "wire")
     (article,) = list(read_jsonl(doc))
     assert article.id == "w.jsonl#7" and article.title == "Gateway: module ships" and article.source == "wire"
     assert sorted(w.split("'")[1] for w in article.warnings) == ["date", "source"]
     assert all(w.startswith("w.jsonl:1: ") for w in article.warnings)
-    feed = ("<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><item><title>Rover</title>"
-            "<link>https://x.example/r</link><pubDate>not a date at all</pubDate>"
-            f"<description>{BODY}</description></item></channel></rss>")
+    feed = (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title><item><title>Rover</title>"
+        "<link>https://x.example/r</link><pubDate>not a date at all</pubDate>"
+        f"<description>{BODY}</description></item></channel></rss>"
+    )
     (entry,) = list(read_feed(Doc("f.rss", feed.encode(), "f.rss", "/x", "")))
     assert entry.published is None and "'published'" in entry.warnings[0]
 
@@ -80,7 +86,7 @@ def test_ingest_prints_one_warning_line_per_dropped_field_and_ingests_the_file(t
     monkeypatch.setenv("SPACEBOT_DATA_DIR", str(tmp_path / "data"))
     result = CliRunner().invoke(app, ["ingest", str(folder), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout[result.stdout.index("{"):])
+    summary = json.loads(result.stdout[result.stdout.index("{") :])
     assert summary["new"] == 2 and not summary["failed"]
     warnings = [line for line in result.stderr.splitlines() if line]
     assert len(warnings) == 2 and all(line.startswith("warning: ") for line in warnings), warnings

@@ -21,24 +21,58 @@ from ingest.article import Article, InputError
 from ingest.readers import READERS, Doc
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))  # a few seconds each; raise it for a longer hunt
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 
-scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-           | st.dates().map(str) | st.datetimes().map(str))
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=6)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.dates().map(str)
+    | st.datetimes().map(str)
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=6,
+)
 # The keys the readers look at, so random values land where they matter.
-FIELDS = ["title", "date", "published", "published_time", "source_url", "url", "link", "publisher", "tags",
-          "source", "id", "text", "body", "headline"]
+FIELDS = [
+    "title",
+    "date",
+    "published",
+    "published_time",
+    "source_url",
+    "url",
+    "link",
+    "publisher",
+    "tags",
+    "source",
+    "id",
+    "text",
+    "body",
+    "headline",
+]
 front_matter = st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=6), values, max_size=5)
 body = st.text(min_size=0, max_size=300)
 
 
 def read_all(suffix: str, data: bytes) -> list:
     """Everything one reader makes of `data`; an `InputError` raised counts as a result."""
-    doc = Doc(name=f"fuzz/input{suffix}", data=data, article_id=f"input{suffix}", origin="/fuzz",
-              folder_source="fuzz", path=f"input{suffix}")
+    doc = Doc(
+        name=f"fuzz/input{suffix}",
+        data=data,
+        article_id=f"input{suffix}",
+        origin="/fuzz",
+        folder_source="fuzz",
+        path=f"input{suffix}",
+    )
     try:
         results = list(READERS[suffix](doc))
     except InputError as exc:
@@ -76,10 +110,15 @@ def test_random_unicode_questions_get_an_answer_a_refusal_or_one_error_line(samp
     monkeypatch.setattr(cli, "_service", lambda: sample_service)  # the real service, built once
     runner = CliRunner()
 
-    @settings(max_examples=min(EXAMPLES, 60), deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-    @given(question=st.text(max_size=120) | st.text(alphabet=st.characters(codec="utf-8"), min_size=1900,
-                                                   max_size=2100))
+    @settings(
+        max_examples=min(EXAMPLES, 60),
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    )
+    @given(
+        question=st.text(max_size=120) | st.text(alphabet=st.characters(codec="utf-8"), min_size=1900, max_size=2100)
+    )
     def ask_holds(question):
         result = runner.invoke(cli.app, ["ask", "--json", "--", question])
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception

@@ -75,8 +75,9 @@ def test_chunks_carry_the_title_fit_the_model_and_have_stable_ids(embedder):
     from ingest.model_files import count_tokens, model_dir
 
     text = " ".join(f"Sentence number {i} says the Artemis Accords now have {i} signatories." for i in range(200))
-    article = Article(id="x/long.md", title="A long article about the Artemis Accords", text=text,
-                      source="x", origin="/tmp/x")
+    article = Article(
+        id="x/long.md", title="A long article about the Artemis Accords", text=text, source="x", origin="/tmp/x"
+    )
     chunker = Chunker(model_dir(), 192, 32)
     first, second = chunker.chunk(article), chunker.chunk(article)
     assert [c.id for c in first] == [f"x/long.md::{i}" for i in range(len(first))]
@@ -105,8 +106,10 @@ def test_changed_article_replaces_all_its_chunks_and_prune_removes_deleted(tmp_p
     target = sorted(folder.rglob("*.txt"))[0]
     rel = target.relative_to(folder).as_posix()
     before = _store(settings).article_states()[rel]
-    target.write_text("Short replacement headline\n\nThe article was rewritten into one short paragraph "
-                      "about lunar cooperation.\n", encoding="utf-8")
+    target.write_text(
+        "Short replacement headline\n\nThe article was rewritten into one short paragraph about lunar cooperation.\n",
+        encoding="utf-8",
+    )
     victim = sorted(folder.rglob("*.md"))[0]
     victim_rel = victim.relative_to(folder).as_posix()
     victim.unlink()
@@ -148,8 +151,9 @@ def test_a_collection_made_with_chromas_default_search_breadth_is_widened(tmp_pa
     from ingest.store import SEARCH_EF, ChunkStore, _client
 
     settings = make_settings(tmp_path)
-    _client(settings).create_collection(settings.collection, embedding_function=None,
-                                        configuration={"hnsw": {"space": "cosine"}})
+    _client(settings).create_collection(
+        settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+    )
     assert ChunkStore(settings, create=False).collection.configuration_json["hnsw"]["ef_search"] < SEARCH_EF
     assert ChunkStore(settings).collection.configuration_json["hnsw"]["ef_search"] == SEARCH_EF  # ingest opens it so
     assert ChunkStore(settings, create=False).collection.configuration_json["hnsw"]["ef_search"] == SEARCH_EF

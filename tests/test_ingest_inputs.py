@@ -43,12 +43,13 @@ def cli(tmp_path, monkeypatch):
 
     def run(*args):
         return runner.invoke(app, list(args))
+
     return run
 
 
 def _summary(result):
     start = result.stdout.index("{")
-    return json.loads(result.stdout[start:result.stdout.rindex("}") + 1])
+    return json.loads(result.stdout[start : result.stdout.rindex("}") + 1])
 
 
 def test_each_bad_input_gets_one_line_and_the_rest_is_ingested(tmp_path, cli, monkeypatch):
@@ -62,7 +63,8 @@ def test_each_bad_input_gets_one_line_and_the_rest_is_ingested(tmp_path, cli, mo
     (bad / "records.jsonl").write_text(
         '{"id": "ok", "title": "Good record", "text": "A good record about the Moon Agreement and its parties."}\n'
         '{"id": "broken", "title": \n'
-        '{"id": "notext", "title": "No text"}\n')
+        '{"id": "notext", "title": "No text"}\n'
+    )
     (bad / "broken.json").write_text('{"title": "x", "text": ')
     (bad / "feed.rss").write_text("<?xml version='1.0'?><rss><channel><item><title>x</tit")
     (bad / "huge.txt").write_text("Huge headline\n\n" + "word " * 20000)

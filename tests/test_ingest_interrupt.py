@@ -60,15 +60,26 @@ def wait_for_first_write(proc: subprocess.Popen, data: Path) -> None:
 def test_ctrl_c_says_how_far_it_got_and_a_rerun_finishes(tmp_path):
     folder, articles = news_folder(tmp_path)
     data = tmp_path / "data"
-    proc = subprocess.Popen([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for_first_write(proc, data)
     proc.send_signal(signal.SIGINT)
     done = assert_stopped_cleanly(proc, data, articles)
     assert 0 < done < articles
 
-    rerun = subprocess.run(check=False, args=[*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                           capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(
+        check=False,
+        args=[*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert (summary["new"], summary["unchanged"]) == (articles - done, done)
@@ -78,8 +89,13 @@ def test_ctrl_c_says_how_far_it_got_and_a_rerun_finishes(tmp_path):
 def test_sigterm_stops_like_ctrl_c(tmp_path):
     folder, _ = news_folder(tmp_path, copies=4)
     data = tmp_path / "data"
-    proc = subprocess.Popen([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for_lock(proc, data)
     proc.send_signal(signal.SIGTERM)
     assert_stopped_cleanly(proc, data, None)
@@ -119,11 +135,22 @@ def _states(data: Path) -> dict:
 def test_a_second_ingest_waits_for_the_first_and_does_no_work_twice(tmp_path):
     folder, articles = news_folder(tmp_path, copies=4)
     data = tmp_path / "data"
-    first = subprocess.Popen([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        [*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     wait_for_lock(first, data)
-    second = subprocess.run(check=False, args=[*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                            capture_output=True, text=True, timeout=600)
+    second = subprocess.run(
+        check=False,
+        args=[*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out, err = first.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, (err, second.stderr)
     assert f"another ingest is running (pid {first.pid})" in second.stderr
@@ -137,8 +164,14 @@ def test_a_second_ingest_waits_for_the_first_and_does_no_work_twice(tmp_path):
 def test_ingest_into_an_unwritable_data_dir_names_the_path(tmp_path):
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the data dir should be")
-    result = subprocess.run(check=False, args=[*SPACEBOT, "ingest", str(SAMPLE)], env=_env(blocker / "data"),
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        check=False,
+        args=[*SPACEBOT, "ingest", str(SAMPLE)],
+        env=_env(blocker / "data"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(blocker) in lines[0], result.stderr
@@ -150,11 +183,25 @@ def test_ask_on_a_read_only_data_dir_names_the_path_that_needs_write_access(tmp_
         pytest.skip("needs unshare(1)")
     mounted = tmp_path / "ro"
     mounted.mkdir()
-    script = (f'mount --bind -o ro "{sample_settings.data_dir}" "{mounted}" || exit 99; '
-              f'exec "$@"')
-    result = subprocess.run(check=False, args=["unshare", "-rm", "sh", "-c", script, "sh", *SPACEBOT, "ask",
-                                               "who signed the artemis accords for india?"],
-                            env=_env(mounted), capture_output=True, text=True, timeout=120)
+    script = f'mount --bind -o ro "{sample_settings.data_dir}" "{mounted}" || exit 99; exec "$@"'
+    result = subprocess.run(
+        check=False,
+        args=[
+            "unshare",
+            "-rm",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            *SPACEBOT,
+            "ask",
+            "who signed the artemis accords for india?",
+        ],
+        env=_env(mounted),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     if result.returncode == 99 or "unshare failed" in result.stderr:
         pytest.skip(f"cannot make a read-only mount here: {result.stderr.strip()[:200]}")
     lines = result.stderr.strip().splitlines()
@@ -162,5 +209,7 @@ def test_ask_on_a_read_only_data_dir_names_the_path_that_needs_write_access(tmp_
         assert "[1]" in result.stdout
         return
     assert result.returncode == 1 and len(lines) == 1, result.stderr
-    assert lines[0] == (f"error: {mounted / 'chroma' / 'chroma.sqlite3'} needs write access: the embedded "
-                        "Chroma opens it for writing even to answer questions")
+    assert lines[0] == (
+        f"error: {mounted / 'chroma' / 'chroma.sqlite3'} needs write access: the embedded "
+        "Chroma opens it for writing even to answer questions"
+    )

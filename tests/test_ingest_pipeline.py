@@ -10,9 +10,21 @@ from conftest import ROOT, make_settings
 def test_a_chunk_record_round_trips_through_chroma_metadata():
     from ingest.chunk_record import ChunkRecord
 
-    record = ChunkRecord(id="a.md::2", article_id="a.md", chunk_index=2, text="Chunk text.", title="T",
-                         source="s", n_chunks=3, article_hash="h", origin="/x", url=None, path="a.md",
-                         published="2024-05-16", published_ts=1715817600)
+    record = ChunkRecord(
+        id="a.md::2",
+        article_id="a.md",
+        chunk_index=2,
+        text="Chunk text.",
+        title="T",
+        source="s",
+        n_chunks=3,
+        article_hash="h",
+        origin="/x",
+        url=None,
+        path="a.md",
+        published="2024-05-16",
+        published_ts=1715817600,
+    )
     meta = record.metadata()
     assert None not in meta.values(), "Chroma rejects None metadata values"
     assert "id" not in meta and "text" not in meta
@@ -24,8 +36,9 @@ def test_records_in_the_sample_index_are_whole_chunk_records(sample_settings):
 
     records = list(ChunkStore(sample_settings, create=False).iter_chunks())
     assert len(records) > 24
-    assert all(r.article_id and r.title and r.text and r.n_chunks > r.chunk_index >= 0 and r.article_hash
-               for r in records)
+    assert all(
+        r.article_id and r.title and r.text and r.n_chunks > r.chunk_index >= 0 and r.article_hash for r in records
+    )
 
 
 class CountingEmbedder:

@@ -42,8 +42,13 @@ def test_server_mode_ingests_and_reports_the_server(tmp_path, chroma_server):
 
 def test_a_chroma_server_that_is_down_gives_one_clear_line(tmp_path):
     port = free_port()
-    result = subprocess.run([*SPACEBOT, "ingest", str(SAMPLE)], capture_output=True, text=True, timeout=120,
-                            env=_env(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(port)))
+    result = subprocess.run(
+        [*SPACEBOT, "ingest", str(SAMPLE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=_env(tmp_path / "data", CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(port)),
+    )
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -67,8 +72,12 @@ def test_kill_9_mid_ingest_then_rerun_leaves_every_article_whole_once(tmp_path):
             shutil.copy(path, target)
     articles = 24 + EXTRA_COPIES * len(plain)
     data = tmp_path / "data"
-    proc = subprocess.Popen([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*SPACEBOT, "ingest", str(folder), "--json"],
+        env=_env(data),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sqlite = data / "chroma" / "chroma.sqlite3"
     deadline = time.monotonic() + 300
     baseline = None
@@ -83,8 +92,9 @@ def test_kill_9_mid_ingest_then_rerun_leaves_every_article_whole_once(tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
 
-    rerun = subprocess.run([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                           capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(
+        [*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data), capture_output=True, text=True, timeout=600
+    )
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     assert summary["total_articles"] == articles
@@ -93,6 +103,7 @@ def test_kill_9_mid_ingest_then_rerun_leaves_every_article_whole_once(tmp_path):
     states = assert_index_consistent(make_settings(data))
     assert len(states) == articles
 
-    third = subprocess.run([*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data),
-                           capture_output=True, text=True, timeout=600)
+    third = subprocess.run(
+        [*SPACEBOT, "ingest", str(folder), "--json"], env=_env(data), capture_output=True, text=True, timeout=600
+    )
     assert json.loads(third.stdout)["unchanged"] == articles

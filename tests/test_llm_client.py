@@ -23,9 +23,13 @@ JSON = "application/json"
 
 def completion(content) -> str:
     return json.dumps(
-        {"id": "x", "object": "chat.completion", "created": 0, "model": "m",
-         "choices": [{"index": 0, "finish_reason": "stop",
-                      "message": {"role": "assistant", "content": content}}]}
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+        }
     )
 
 
@@ -37,14 +41,15 @@ def client(url: str, **kw) -> LLMClient:
 def test_plain_reply_and_request_shape():
     with http_stub({"/chat/completions": (200, JSON, completion("Hello [1]."))}) as stub:
         assert client(stub.url).chat(HI, max_tokens=7) == "Hello [1]."
-    (_, path, body), = stub.requests
+    ((_, path, body),) = stub.requests
     assert path == "/v1/chat/completions"
     assert body["temperature"] == 0 and body["max_tokens"] == 7 and body["model"] == "m"
 
 
 def test_model_comes_from_the_server_when_unset():
-    models = json.dumps({"object": "list", "data": [{"id": "first", "object": "model"},
-                                                   {"id": "second", "object": "model"}]})
+    models = json.dumps(
+        {"object": "list", "data": [{"id": "first", "object": "model"}, {"id": "second", "object": "model"}]}
+    )
     replies = {"/models": (200, JSON, models), "/chat/completions": (200, JSON, completion("ok"))}
     with http_stub(replies) as stub:
         c = client(stub.url, llm_model=None)
@@ -85,11 +90,23 @@ def test_broken_stream_becomes_llm_error():
 
 
 def test_stream_pieces_reach_on_token():
-    chunks = "".join(
-        "data: " + json.dumps({"id": "x", "object": "chat.completion.chunk", "created": 0,
-                               "model": "m", "choices": [{"index": 0, "delta": {"content": c}}]})
-        + "\n\n" for c in ["Forty", "-three", " [1]."]
-    ) + "data: [DONE]\n\n"
+    chunks = (
+        "".join(
+            "data: "
+            + json.dumps(
+                {
+                    "id": "x",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "delta": {"content": c}}],
+                }
+            )
+            + "\n\n"
+            for c in ["Forty", "-three", " [1]."]
+        )
+        + "data: [DONE]\n\n"
+    )
     with http_stub({"/chat/completions": (200, "text/event-stream", chunks)}) as stub:
         pieces: list[str] = []
         assert client(stub.url).chat(HI, on_token=pieces.append) == "Forty-three [1]."
@@ -109,7 +126,5 @@ def test_safe_url_drops_credentials():
 def test_import_is_cheap():
     code = "import sys, bot.core.llm, bot.core.generate; print('openai' in sys.modules)"
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
-    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.strip() == "False"

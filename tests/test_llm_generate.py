@@ -54,20 +54,31 @@ SECRETS = ("sk-test-SECRET", "xoxb-test-SECRET", "xapp-test-SECRET", "signing-SE
 
 PASSAGES = [
     Passage(
-        chunk_id="a1#0", article_id="a1", title="Artemis Accords gain new signatories",
+        chunk_id="a1#0",
+        article_id="a1",
+        title="Artemis Accords gain new signatories",
         text="Three more nations signed the Artemis Accords on Tuesday, bringing the "
-        "total number of signatories to 43.", source="nasa", published="2024-01-26",
+        "total number of signatories to 43.",
+        source="nasa",
+        published="2024-01-26",
     ),
     Passage(
-        chunk_id="a2#0", article_id="a2", title="China and Russia plan a lunar station",
+        chunk_id="a2#0",
+        article_id="a2",
+        title="China and Russia plan a lunar station",
         text="China and Russia announced plans for the International Lunar Research "
         "Station, a base near the lunar south pole to be built in the 2030s.",
-        source="usatoday", published="2024-03-05",
+        source="usatoday",
+        published="2024-03-05",
     ),
     Passage(
-        chunk_id="a3#0", article_id="a3", title="The Outer Space Treaty",
+        chunk_id="a3#0",
+        article_id="a3",
+        title="The Outer Space Treaty",
         text="The Outer Space Treaty of 1967 forbids nations from claiming sovereignty "
-        "over the Moon or other celestial bodies.", source="un", published=None,
+        "over the Moon or other celestial bodies.",
+        source="un",
+        published=None,
     ),
 ]
 QUESTION = "How many nations have signed the Artemis Accords?"
@@ -81,8 +92,12 @@ def settings(**kw) -> Settings:
 
 def secret_settings(base_url: str, **kw) -> Settings:
     return settings(
-        llm_base_url=base_url, llm_api_key=SECRETS[0], slack_bot_token=SECRETS[1],
-        slack_app_token=SECRETS[2], slack_signing_secret=SECRETS[3], **kw,
+        llm_base_url=base_url,
+        llm_api_key=SECRETS[0],
+        slack_bot_token=SECRETS[1],
+        slack_app_token=SECRETS[2],
+        slack_signing_secret=SECRETS[3],
+        **kw,
     )
 
 
@@ -200,9 +215,7 @@ def test_generate_answer_without_passages_does_not_call_the_llm():
 
 def test_rewrite_followup_cleans_and_checks():
     client = StubClient('Standalone question: "When will the ILRS be built?"\nextra')
-    assert rewrite_followup("When?", ["Tell me about the ILRS"], client) == (
-        "When will the ILRS be built?"
-    )
+    assert rewrite_followup("When?", ["Tell me about the ILRS"], client) == ("When will the ILRS be built?")
     assert client.calls[0]["timeout"] <= 10
     assert "Tell me about the ILRS" in json.dumps(client.calls[0]["messages"])
     assert rewrite_followup("When?", ["x"], StubClient("y" * 401)) is None
@@ -215,32 +228,44 @@ def test_rewrite_followup_cleans_and_checks():
 # --- replies that say nothing, and markers no passage supports --------------------
 
 
-@pytest.mark.parametrize("reply, problem", [
-    ("[1]", "empty"),
-    (" [1][2]. ", "empty"),
-    ("Artemis Accords signed [1].", "question words only"),
-    ("The nations that have signed the Artemis Accords, according to the passage [1].", "question words only"),
-    ("Artemis Accords gain new signatories [1]", "repeats a title"),
-    ("[1] Artemis Accords gain new signatories (2024-01-26)", "repeats a title"),
-    ("Forty-three nations signed [1].", None),
-    ("43 [1]", None),
-])
+@pytest.mark.parametrize(
+    "reply, problem",
+    [
+        ("[1]", "empty"),
+        (" [1][2]. ", "empty"),
+        ("Artemis Accords signed [1].", "question words only"),
+        ("The nations that have signed the Artemis Accords, according to the passage [1].", "question words only"),
+        ("Artemis Accords gain new signatories [1]", "repeats a title"),
+        ("[1] Artemis Accords gain new signatories (2024-01-26)", "repeats a title"),
+        ("Forty-three nations signed [1].", None),
+        ("43 [1]", None),
+    ],
+)
 def test_reply_problem(reply, problem):
     text, _ = check_markers(reply, len(PASSAGES))
     assert reply_problem(text, QUESTION, PASSAGES) == problem
 
 
-@pytest.mark.parametrize("raw, text, used", [
-    # passage 2 is about a lunar station: nothing of "43 nations" is in it
-    ("43 nations have signed [2].", "43 nations have signed.", []),
-    ("43 nations have signed [1]. The station is near the south pole [2].",
-     "43 nations have signed [1]. The station is near the south pole [2].", [1, 2]),
-    ("43 nations have signed [1]. The Moon cannot be claimed [2].",
-     "43 nations have signed [1]. The Moon cannot be claimed.", [1]),
-    ("43 nations have signed. [3]", "43 nations have signed.", []),  # a marker after its full stop
-    ("The treaty dates from 1967 [3][1].", "The treaty dates from 1967 [3].", [3]),
-    ("43 signed [1] [2].", "43 signed [1].", [1]),
-])
+@pytest.mark.parametrize(
+    "raw, text, used",
+    [
+        # passage 2 is about a lunar station: nothing of "43 nations" is in it
+        ("43 nations have signed [2].", "43 nations have signed.", []),
+        (
+            "43 nations have signed [1]. The station is near the south pole [2].",
+            "43 nations have signed [1]. The station is near the south pole [2].",
+            [1, 2],
+        ),
+        (
+            "43 nations have signed [1]. The Moon cannot be claimed [2].",
+            "43 nations have signed [1]. The Moon cannot be claimed.",
+            [1],
+        ),
+        ("43 nations have signed. [3]", "43 nations have signed.", []),  # a marker after its full stop
+        ("The treaty dates from 1967 [3][1].", "The treaty dates from 1967 [3].", [3]),
+        ("43 signed [1] [2].", "43 signed [1].", [1]),
+    ],
+)
 def test_unsupported_markers_are_dropped(raw, text, used):
     assert checked_reply(raw, QUESTION, PASSAGES) == (text, used)
 
@@ -261,16 +286,25 @@ def test_clean_stream_never_shows_an_unsupported_marker():
 
 def long_passages(count: int = 10, chars: int = 1500) -> list[Passage]:
     """`count` passages of about `chars` characters, each distinct."""
-    return [Passage(chunk_id=f"long{n}#0", article_id=f"long{n}", title=f"Long article number {n}",
-                    text=" ".join(f"Sentence {n}.{k} about lunar policy and budgets." for k in range(chars // 45)),
-                    source="test", published="2024-05-01") for n in range(1, count + 1)]
+    return [
+        Passage(
+            chunk_id=f"long{n}#0",
+            article_id=f"long{n}",
+            title=f"Long article number {n}",
+            text=" ".join(f"Sentence {n}.{k} about lunar policy and budgets." for k in range(chars // 45)),
+            source="test",
+            published="2024-05-01",
+        )
+        for n in range(1, count + 1)
+    ]
 
 
 @pytest.mark.parametrize("context, max_tokens", [(2048, 256), (4096, 512), (8192, 512)])
 def test_prompt_keeps_its_example_and_fits_the_context(context, max_tokens):
     passages = long_passages()
-    messages = build_messages(QUESTION, passages, history=[("q0", "a0 [1]")],
-                              context_tokens=context, max_tokens=max_tokens)
+    messages = build_messages(
+        QUESTION, passages, history=[("q0", "a0 [1]")], context_tokens=context, max_tokens=max_tokens
+    )
     dumped = [m["content"] for m in messages]
     assert EXAMPLE_ANSWER in dumped and any(EXAMPLE_QUESTION in c for c in dumped)
     # the estimate is generous: under 3 characters per token and a message overhead of 8
@@ -288,8 +322,7 @@ def test_prompt_keeps_its_example_and_fits_the_context(context, max_tokens):
 def test_generate_answer_falls_back_when_no_passage_fits(caplog):
     client = StubClient("x [1]")
     with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
-        assert generate_answer(QUESTION, long_passages(1, 6000), client, context_tokens=1024,
-                               max_tokens=256) is None
+        assert generate_answer(QUESTION, long_passages(1, 6000), client, context_tokens=1024, max_tokens=256) is None
     assert client.calls == [] and "no passage fits" in caplog.text
 
 
@@ -493,8 +526,11 @@ def test_streamed_answer_through_throttle(llm, caplog):
 def test_non_streaming_answer_contract(llm, caplog):
     caplog.set_level(logging.WARNING, logger="spacebot.llm")
     got = generate_answer(
-        "What does the Outer Space Treaty forbid?", PASSAGES, llm,
-        history=[(QUESTION, "43 nations signed [1].")], max_tokens=MAX_TOKENS,
+        "What does the Outer Space Treaty forbid?",
+        PASSAGES,
+        llm,
+        history=[(QUESTION, "43 nations signed [1].")],
+        max_tokens=MAX_TOKENS,
     )
     assert_contract(got, len(PASSAGES), caplog)
 
@@ -513,8 +549,7 @@ def test_ten_long_passages_fit_the_real_servers_context(llm_url, llm, caplog, cl
     with http_stub(upstream=llm_url) as proxy:
         client = LLMClient(settings(llm_base_url=proxy.url, llm_model=llm.model, llm_timeout=60))
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
-            got = generate_answer(QUESTION, long_passages(), client, max_tokens=MAX_TOKENS,
-                                  context_tokens=claimed)
+            got = generate_answer(QUESTION, long_passages(), client, max_tokens=MAX_TOKENS, context_tokens=claimed)
     (body,) = proxy.bodies()
     user = body["messages"][-1]["content"]
     assert EXAMPLE_ANSWER in json.dumps(body["messages"], ensure_ascii=False)

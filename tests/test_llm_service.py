@@ -62,8 +62,11 @@ def llm_service(sample_service, data_dir, url: str, fast: bool = False, **env) -
     """A service with the LLM at `url`, its own data dir, and the sample index."""
     env.setdefault("SPACEBOT_LLM_TIMEOUT", 30)
     env.setdefault("SPACEBOT_LLM_MODEL", "stub-model")
-    return AnswerService(make_settings(data_dir, SPACEBOT_LLM_BASE_URL=url, **env), index=sample_service.index,
-                         llm_limits=FAST if fast else None)
+    return AnswerService(
+        make_settings(data_dir, SPACEBOT_LLM_BASE_URL=url, **env),
+        index=sample_service.index,
+        llm_limits=FAST if fast else None,
+    )
 
 
 def llm_warnings(caplog) -> list[logging.LogRecord]:
@@ -105,15 +108,19 @@ def test_answer_without_a_valid_marker_becomes_extractive_with_a_note(sample_ser
     assert len(llm_warnings(caplog)) == 1
 
 
-@pytest.mark.parametrize("pieces, shown", [
-    (["[", "1]"], None),  # a bare marker states nothing
-    ([], None),  # an empty reply
-    # the cited passage (about Germany's signing) holds none of these names, places or numbers
-    (["The accord was signed by Kwame Mensah", " in Accra in 2031", " [1]."],
-     "The accord was signed by Kwame Mensah in Accra in 2031."),
-])
-def test_replies_that_state_nothing_supported_fall_back_with_a_note(sample_service, tmp_path, caplog,
-                                                                     pieces, shown):
+@pytest.mark.parametrize(
+    "pieces, shown",
+    [
+        (["[", "1]"], None),  # a bare marker states nothing
+        ([], None),  # an empty reply
+        # the cited passage (about Germany's signing) holds none of these names, places or numbers
+        (
+            ["The accord was signed by Kwame Mensah", " in Accra in 2031", " [1]."],
+            "The accord was signed by Kwame Mensah in Accra in 2031.",
+        ),
+    ],
+)
+def test_replies_that_state_nothing_supported_fall_back_with_a_note(sample_service, tmp_path, caplog, pieces, shown):
     baseline = sample_service.answer(QUESTION)
     with http_stub({"/chat/completions": sse(pieces)}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
@@ -162,8 +169,9 @@ def test_follow_up_is_rewritten_by_the_llm_before_retrieval(sample_service, tmp_
     rewrite = "Who signed the Artemis Accords for India?"
     # words both the Germany and the India article hold: supported either way ("He did [1]."
     # would state nothing, and fall back)
-    replies = chat_replies(["It was signed at a ceremony in Washington", " [1]."],
-                           rewrite=f"Standalone question: {rewrite}")
+    replies = chat_replies(
+        ["It was signed at a ceremony in Washington", " [1]."], rewrite=f"Standalone question: {rewrite}"
+    )
     with http_stub(replies) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
         first = service.ask(QUESTION, conversation_id="c1")
@@ -198,8 +206,9 @@ def test_failed_rewrite_falls_back_to_the_no_llm_query(sample_service, tmp_path,
 def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_service, tmp_path, caplog):
     baseline = sample_service.answer(QUESTION, mode="hybrid")
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
-                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
+        service = llm_service(
+            sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1, SPACEBOT_RERANKER="none"
+        )  # timing the LLM, not the reranker
         pieces: list[str] = []
         with caplog.at_level(logging.DEBUG, logger="spacebot.llm"):
             start = time.monotonic()
@@ -221,8 +230,9 @@ def test_timeout_falls_back_once_and_the_server_is_then_left_alone(sample_servic
 
 def test_slow_follow_up_waits_one_timeout_not_two(sample_service, tmp_path, caplog):
     with silent_server() as url:
-        service = llm_service(sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1,
-                              SPACEBOT_RERANKER="none")  # timing the LLM, not the reranker
+        service = llm_service(
+            sample_service, tmp_path, url, SPACEBOT_LLM_TIMEOUT=1, SPACEBOT_RERANKER="none"
+        )  # timing the LLM, not the reranker
         with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
             start = time.monotonic()
             answer = service.answer(FOLLOW_UP, history=[(QUESTION, "Walther Pelzer [1].")])
@@ -243,11 +253,14 @@ def test_server_down_falls_back_with_a_note(sample_service, tmp_path, caplog):
     assert "cannot reach" in warning.getMessage()
 
 
-@pytest.mark.parametrize("reply", [
-    (200, "text/html", "<html>garbage</html>"),
-    (200, "text/event-stream", "data: {not json\n\n"),
-    (503, "application/json", '{"error": "loading model"}'),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        (200, "text/html", "<html>garbage</html>"),
+        (200, "text/event-stream", "data: {not json\n\n"),
+        (503, "application/json", '{"error": "loading model"}'),
+    ],
+)
 def test_garbage_falls_back_with_a_note(sample_service, tmp_path, caplog, reply):
     with http_stub({"/chat/completions": reply}) as stub:
         service = llm_service(sample_service, tmp_path, stub.url)
@@ -334,8 +347,7 @@ def test_no_secret_reaches_the_llm(sample_service, tmp_path, proxy, monkeypatch)
 
 
 @pytest.mark.slow
-def test_spacebot_ask_streams_and_prints_sources(sample_service, sample_settings, tmp_path, llama_url,
-                                                 monkeypatch):
+def test_spacebot_ask_streams_and_prints_sources(sample_service, sample_settings, tmp_path, llama_url, monkeypatch):
     from typer.testing import CliRunner
 
     import bot.faces.cli

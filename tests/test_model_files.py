@@ -22,8 +22,10 @@ def test_importing_the_package_pins_the_process_offline():
 def test_onnx_query_vectors_match_sentence_transformers(sample_settings, embedder):
     from ingest.onnx_encoder import OnnxEncoder
 
-    texts = ["who signed the artemis accords for uruguay?",
-             "China and Russia plan a joint research station on the Moon. " * 8]
+    texts = [
+        "who signed the artemis accords for uruguay?",
+        "China and Russia plan a joint research station on the Moon. " * 8,
+    ]
     onnx = OnnxEncoder(sample_settings.onnx_dir).encode(texts)
     reference = embedder.encode(texts)
     cosines = (onnx * reference).sum(axis=1)

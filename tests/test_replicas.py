@@ -68,9 +68,16 @@ def cluster(sample_settings, postgres_server, tmp_path, fake):
     for name in ("a", "b"):
         data = tmp_path / name
         shutil.copytree(sample_settings.onnx_dir, data / "model")  # the query model; BM25 comes from the server
-        settings = make_settings(data, CHROMA_HOST="127.0.0.1", CHROMA_PORT=chroma.port,
-                                 SPACEBOT_DATABASE_URL=database, SPACEBOT_INDEX_POLL_SECONDS=POLL,
-                                 SLACK_BOT_TOKEN=TOKEN, SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=fake.url)
+        settings = make_settings(
+            data,
+            CHROMA_HOST="127.0.0.1",
+            CHROMA_PORT=chroma.port,
+            SPACEBOT_DATABASE_URL=database,
+            SPACEBOT_INDEX_POLL_SECONDS=POLL,
+            SLACK_BOT_TOKEN=TOKEN,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.url,
+        )
         apps.append(create_app(settings))
     try:
         with serving(apps[0]) as a, serving(apps[1]) as b:
@@ -84,8 +91,9 @@ def test_a_conversation_started_on_one_replica_continues_on_the_other(cluster):
     first = httpx.post(a + "/v1/ask", json={"question": QUESTION}, timeout=60).json()
     conversation = first["conversation_id"]
     assert "Walther Pelzer" in first["answer"]
-    second = httpx.post(b + "/v1/ask", json={"question": "when did they sign?", "conversation_id": conversation},
-                        timeout=60)
+    second = httpx.post(
+        b + "/v1/ask", json={"question": "when did they sign?", "conversation_id": conversation}, timeout=60
+    )
     assert second.status_code == 200
     turns = httpx.get(a + f"/v1/conversations/{conversation}", timeout=60).json()["turns"]
     assert [t["question"] for t in turns] == [QUESTION, "when did they sign?"]
@@ -126,10 +134,19 @@ def test_the_same_slack_event_posted_to_both_replicas_is_answered_once(cluster, 
     fences = [new_ts(), new_ts()]
     for url, fence in zip(replicas, fences):
         fenced = json.dumps(event_envelope(mention_event(QUESTION, fence)))
-        assert httpx.post(url + "/slack/events", content=fenced, timeout=60,
-                          headers={"Content-Type": "application/json", **sign(SECRET, fenced)}).status_code == 200
-    fake.wait_for(lambda calls: {c.params.get("thread_ts") for c in calls if c.method == "chat.postMessage"}
-                  >= {ts, *fences}, timeout=120)
+        assert (
+            httpx.post(
+                url + "/slack/events",
+                content=fenced,
+                timeout=60,
+                headers={"Content-Type": "application/json", **sign(SECRET, fenced)},
+            ).status_code
+            == 200
+        )
+    fake.wait_for(
+        lambda calls: {c.params.get("thread_ts") for c in calls if c.method == "chat.postMessage"} >= {ts, *fences},
+        timeout=120,
+    )
     replies = [c for c in fake.calls("chat.postMessage") if c.params.get("thread_ts") == ts]
     assert len(replies) == 1 and "Walther Pelzer" in json.dumps(replies[0].params)
 
@@ -148,8 +165,9 @@ def test_an_article_ingested_through_one_replica_is_answered_by_the_other(cluste
         site.close()
     assert summary["new"] == 1 and summary["failed"] == []
     deadline = time.monotonic() + FOLLOW_WAIT
-    while "Firefly" not in (answer := httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).json())[
-            "answer"]:
+    while (
+        "Firefly" not in (answer := httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).json())["answer"]
+    ):
         assert time.monotonic() < deadline, f"replica B never answered from the new article: {answer}"
         time.sleep(POLL)
     assert "Rufus T. Firefly" in answer["answer"] and answer["citations"][0]["url"] == url

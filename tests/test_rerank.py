@@ -18,11 +18,14 @@ def test_bundled_reranker_files_have_the_pinned_sha256():
 def test_a_relevant_passage_scores_above_an_irrelevant_one():
     model = rerank.load_reranker(rerank.BUNDLED)
     question = "who signed the memorandum on the china-russia lunar station?"
-    scores = model.score(question, [
-        "NASA's Perseverance rover collected its first rock sample on Mars in 2021.",
-        "The memorandum was signed by CNSA administrator Zhang Kejian and Roscosmos chief Dmitry Rogozin.",
-        "Subscribe to our newsletter to get the latest updates.",
-    ])
+    scores = model.score(
+        question,
+        [
+            "NASA's Perseverance rover collected its first rock sample on Mars in 2021.",
+            "The memorandum was signed by CNSA administrator Zhang Kejian and Roscosmos chief Dmitry Rogozin.",
+            "Subscribe to our newsletter to get the latest updates.",
+        ],
+    )
     assert scores.argmax() == 1
     assert scores[1] > scores[0] + 5 and scores[1] > scores[2] + 5, scores
 

@@ -8,19 +8,31 @@ from bot.core.stages import AnswerRequest
 
 def _hit(title: str, text: str, score: float = 5.0) -> ArticleHit:
     passage = Passage(chunk_id="a::0", article_id="a", title=title, text=text, score=score)
-    return ArticleHit(article_id="a", title=title, source="wire", url=None, published=None, path=None,
-                      score=score, passages=[passage], reranked=True)
+    return ArticleHit(
+        article_id="a",
+        title=title,
+        source="wire",
+        url=None,
+        published=None,
+        path=None,
+        score=score,
+        passages=[passage],
+        reranked=True,
+    )
 
 
 def test_a_passive_signed_by_sentence_answers_the_who_question(sample_service):
     from bot.core.rerank_answerer import RerankedExtractiveAnswerer
 
-    hit = _hit("China, Russia to collaborate on lunar outpost",
-               "The agency said the two countries signed a memorandum of understanding on the joint effort to "
-               "build an international lunar research station. The memorandum was signed by CNSA administrator "
-               "Zhang Kejian and Roscosmos chief Dmitry Rogozin. The station is planned for the lunar south pole.")
+    hit = _hit(
+        "China, Russia to collaborate on lunar outpost",
+        "The agency said the two countries signed a memorandum of understanding on the joint effort to "
+        "build an international lunar research station. The memorandum was signed by CNSA administrator "
+        "Zhang Kejian and Roscosmos chief Dmitry Rogozin. The station is planned for the lunar south pole.",
+    )
     draft = RerankedExtractiveAnswerer(sample_service.index).draft(
-        AnswerRequest("who signed the memorandum on the china-russia lunar station?", [hit], k=1))
+        AnswerRequest("who signed the memorandum on the china-russia lunar station?", [hit], k=1)
+    )
     assert draft is not None
     assert "Zhang Kejian" in draft.claims[0].sentence
 

@@ -4,9 +4,11 @@ from bot.core.sentences import split_sentences
 
 
 def test_sentences_are_exact_substrings_and_keep_names_whole():
-    text = ("On Jan. 25, 1984, President Ronald W. Reagan directed NASA to build a space station. "
-            "The U.S. Embassy in Brussels hosted the signing with Dr. Smith present.\n\n"
-            "A new paragraph starts here and says something else entirely.")
+    text = (
+        "On Jan. 25, 1984, President Ronald W. Reagan directed NASA to build a space station. "
+        "The U.S. Embassy in Brussels hosted the signing with Dr. Smith present.\n\n"
+        "A new paragraph starts here and says something else entirely."
+    )
     sentences = split_sentences(text)
     assert sentences == [
         "On Jan. 25, 1984, President Ronald W. Reagan directed NASA to build a space station.",
@@ -22,10 +24,12 @@ def test_short_fragments_are_merged_not_quoted_alone():
 
 
 def test_a_sentence_that_introduces_a_list_is_quoted_with_its_items():
-    text = ("Each State shall furnish the following information:\n\n"
-            "(a) name of launching State;\n\n(b) date and territory of launch;\n\n"
-            "(c) basic orbital parameters, including:\n\n(i) nodal period;\n\n(ii) inclination;\n\n"
-            "Article V\n\nAny State may, from time to time, provide additional information.")
+    text = (
+        "Each State shall furnish the following information:\n\n"
+        "(a) name of launching State;\n\n(b) date and territory of launch;\n\n"
+        "(c) basic orbital parameters, including:\n\n(i) nodal period;\n\n(ii) inclination;\n\n"
+        "Article V\n\nAny State may, from time to time, provide additional information."
+    )
     sentences = split_sentences(text)
     assert sentences[0].startswith("Each State shall furnish") and sentences[0].endswith("(ii) inclination;")
     assert "nodal period" in sentences[0]

@@ -57,11 +57,26 @@ class ScriptedService:
         self.delay = delay
         self.gate: threading.Event | None = None
         self.citations = citations or [
-            Citation(1, "nasa-artemis-2", "NASA Confirms Artemis II Crew", "NASA",
-                     "https://www.nasa.gov/news-release/artemis-ii-crew/", "2023-04-03",
-                     "Four astronauts will fly around the Moon on Artemis II.", 0.91),
-            Citation(2, "wh-space-policy", "United States Space Priorities Framework", "White House",
-                     None, "2021-12-01", "The framework sets out national space priorities.", 0.72),
+            Citation(
+                1,
+                "nasa-artemis-2",
+                "NASA Confirms Artemis II Crew",
+                "NASA",
+                "https://www.nasa.gov/news-release/artemis-ii-crew/",
+                "2023-04-03",
+                "Four astronauts will fly around the Moon on Artemis II.",
+                0.91,
+            ),
+            Citation(
+                2,
+                "wh-space-policy",
+                "United States Space Priorities Framework",
+                "White House",
+                None,
+                "2021-12-01",
+                "The framework sets out national space priorities.",
+                0.72,
+            ),
         ]
 
     def ask(self, question, conversation_id=None, on_token=None):
@@ -74,10 +89,16 @@ class ScriptedService:
         if "explode" in question:
             raise RuntimeError("index unavailable")
         if "unanswerable" in question:
-            return Answer(question, "No ingested article covers that.", True, closest=[
-                ArticleHit("a1", "Mars Sample Return Update", "NASA", "https://www.nasa.gov/msr", "2024-01-09",
-                           None, 0.2),
-            ])
+            return Answer(
+                question,
+                "No ingested article covers that.",
+                True,
+                closest=[
+                    ArticleHit(
+                        "a1", "Mars Sample Return Update", "NASA", "https://www.nasa.gov/msr", "2024-01-09", None, 0.2
+                    ),
+                ],
+            )
         text = self.text or f"You asked: {question}. Artemis II will send four astronauts around the Moon [1][2]."
         return Answer(question, text, False, citations=list(self.citations))
 
@@ -146,8 +167,14 @@ class Bot:
         self.app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)
 
     # -- requests ------------------------------------------------------------
-    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
-             secret: str = SECRET, timestamp: int | None = None) -> tuple[int, str]:
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+    ) -> tuple[int, str]:
         hdrs = {"Content-Type": content_type, **sign(secret, body, timestamp), **(headers or {})}
         req = urllib.request.Request(self.url, data=body.encode(), headers=hdrs, method="POST")
         try:
@@ -159,19 +186,24 @@ class Bot:
     def send_event(self, event: dict, event_id: str | None = None, **kw) -> tuple[int, str]:
         return self.post(json.dumps(event_envelope(event, event_id)), "application/json", **kw)
 
-    def mention(self, question: str, ts: str | None = None, thread_ts: str | None = None,
-                event_id: str | None = None, **kw) -> tuple[str, tuple[int, str]]:
+    def mention(
+        self, question: str, ts: str | None = None, thread_ts: str | None = None, event_id: str | None = None, **kw
+    ) -> tuple[str, tuple[int, str]]:
         ts = ts or new_ts()
         return ts, self.send_event(mention_event(question, ts, thread_ts), event_id, **kw)
 
     def replies(self, thread_ts: str | None = None) -> list[dict]:
-        return [c.params for c in self.fake.calls("chat.postMessage")
-                if thread_ts is None or c.params.get("thread_ts") == thread_ts]
+        return [
+            c.params
+            for c in self.fake.calls("chat.postMessage")
+            if thread_ts is None or c.params.get("thread_ts") == thread_ts
+        ]
 
     def wait_replies(self, thread_ts: str, count: int = 1, timeout: float = 10.0) -> list[dict]:
         self.fake.wait_for(
-            lambda calls: sum(c.method == "chat.postMessage" and c.params.get("thread_ts") == thread_ts
-                              for c in calls) >= count,
+            lambda calls: (
+                sum(c.method == "chat.postMessage" and c.params.get("thread_ts") == thread_ts for c in calls) >= count
+            ),
             timeout,
         )
         return self.replies(thread_ts)
@@ -192,8 +224,14 @@ def event_envelope(event: dict, event_id: str | None = None) -> dict:
 
 
 def mention_event(question: str, ts: str, thread_ts: str | None = None) -> dict:
-    event = {"type": "app_mention", "user": ASKER, "text": f"<@{BOT_USER_ID}> {question}",
-             "ts": ts, "channel": CHANNEL, "event_ts": ts}
+    event = {
+        "type": "app_mention",
+        "user": ASKER,
+        "text": f"<@{BOT_USER_ID}> {question}",
+        "ts": ts,
+        "channel": CHANNEL,
+        "event_ts": ts,
+    }
     if thread_ts:
         event["thread_ts"] = thread_ts
     return event
@@ -291,8 +329,9 @@ def test_forged_and_stale_requests_get_401_and_no_reply(make_bot, fake, caplog):
     _, (status, _) = bot.mention("stale?", timestamp=int(time.time()) - 6 * 60)
     assert status == 401
     # unsigned: no headers at all
-    req = urllib.request.Request(bot.url, data=b'{"type":"event_callback"}', method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        bot.url, data=b'{"type":"event_callback"}', method="POST", headers={"Content-Type": "application/json"}
+    )
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(req, timeout=5)
     assert e.value.code == 401
@@ -308,8 +347,13 @@ def test_forged_and_stale_requests_get_401_and_no_reply(make_bot, fake, caplog):
 
 def test_url_verification_challenge(make_bot):
     bot = make_bot(ScriptedService())
-    body = json.dumps({"token": "legacy", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
-                       "type": "url_verification"})
+    body = json.dumps(
+        {
+            "token": "legacy",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
     status, text = bot.post(body, "application/json")
     assert status == 200
     assert json.loads(text)["challenge"] == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
@@ -325,16 +369,21 @@ def test_retried_and_duplicate_events_are_not_answered_twice(make_bot, fake):
     assert status == 200
     bot.wait_replies(ts)
     # Slack's retry of the same event, with the retry headers
-    _, (status, _) = bot.mention("Who signed the Artemis Accords?", ts=ts, event_id="Ev0DUP0001",
-                                 headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    _, (status, _) = bot.mention(
+        "Who signed the Artemis Accords?",
+        ts=ts,
+        event_id="Ev0DUP0001",
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
     assert status == 200
     # the same event_id again without headers (e.g. a resend after a restart)
     _, (status, _) = bot.mention("Who signed the Artemis Accords?", ts=ts, event_id="Ev0DUP0001")
     assert status == 200
     # a retry whose first delivery we never saw is dropped too (drop_retries=True)
     other_ts = new_ts()
-    _, (status, _) = bot.mention("retry only", ts=other_ts,
-                                 headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"})
+    _, (status, _) = bot.mention(
+        "retry only", ts=other_ts, headers={"X-Slack-Retry-Num": "2", "X-Slack-Retry-Reason": "http_error"}
+    )
     assert status == 200
     marker_ts, _ = bot.mention("marker")
     bot.wait_replies(marker_ts)
@@ -367,8 +416,17 @@ def test_dm_is_answered_and_bot_messages_and_edits_are_ignored(make_bot, fake):
     bot = make_bot(service)
     dm = "D0DIRECT01"
     ts = new_ts()
-    status, _ = bot.send_event({"type": "message", "channel_type": "im", "channel": dm, "user": ASKER,
-                                "text": "What is the Outer Space Treaty?", "ts": ts, "event_ts": ts})
+    status, _ = bot.send_event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": dm,
+            "user": ASKER,
+            "text": "What is the Outer Space Treaty?",
+            "ts": ts,
+            "event_ts": ts,
+        }
+    )
     assert status == 200
     fake.wait_calls("chat.postMessage", 1)
     (reply,) = bot.replies()
@@ -377,21 +435,57 @@ def test_dm_is_answered_and_bot_messages_and_edits_are_ignored(make_bot, fake):
 
     # a DM inside a thread keeps that thread as its conversation
     t2 = new_ts()
-    bot.send_event({"type": "message", "channel_type": "im", "channel": dm, "user": ASKER,
-                    "text": "And who signed it?", "ts": t2, "thread_ts": ts, "event_ts": t2})
+    bot.send_event(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": dm,
+            "user": ASKER,
+            "text": "And who signed it?",
+            "ts": t2,
+            "thread_ts": ts,
+            "event_ts": t2,
+        }
+    )
     bot.wait_replies(ts)
     assert service.calls[-1] == ("And who signed it?", f"slack:{dm}:{ts}")
 
     # our own reply, another bot, an edit, a channel message: acked (200), never answered
     noise = [
-        {"type": "message", "channel_type": "im", "channel": dm, "user": BOT_USER_ID, "bot_id": BOT_ID,
-         "text": "an answer", "ts": new_ts()},
-        {"type": "message", "subtype": "bot_message", "channel_type": "im", "channel": dm,
-         "bot_id": "B0OTHER001", "text": "beep", "ts": new_ts()},
-        {"type": "message", "subtype": "message_changed", "channel_type": "im", "channel": dm,
-         "message": {"user": ASKER, "text": "edited"}, "ts": new_ts()},
-        {"type": "message", "channel_type": "channel", "channel": CHANNEL, "user": ASKER,
-         "text": "chatter", "ts": new_ts()},
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": dm,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": "an answer",
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "channel_type": "im",
+            "channel": dm,
+            "bot_id": "B0OTHER001",
+            "text": "beep",
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel_type": "im",
+            "channel": dm,
+            "message": {"user": ASKER, "text": "edited"},
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "channel": CHANNEL,
+            "user": ASKER,
+            "text": "chatter",
+            "ts": new_ts(),
+        },
     ]
     for event in noise:
         status, _ = bot.send_event(event)
@@ -432,10 +526,17 @@ def test_mention_injection_in_the_question_is_neutralised(make_bot, answers):
 
 def test_mention_injection_from_an_article_is_neutralised(make_bot):
     evil = [
-        Citation(1, "evil-1", "Launch <!channel> update | <https://evil.example|click> & more", "<!here> News",
-                 "javascript:alert(1)", "2024-02-02", "Quote <!everyone> and <@U0VICTIM1> & <#C0SECRET1>", 0.5),
-        Citation(2, "evil-2", "Title with > and |pipes|", "NASA", "https://example.org/a?x=1&y=<2>", None,
-                 "", 0.4),
+        Citation(
+            1,
+            "evil-1",
+            "Launch <!channel> update | <https://evil.example|click> & more",
+            "<!here> News",
+            "javascript:alert(1)",
+            "2024-02-02",
+            "Quote <!everyone> and <@U0VICTIM1> & <#C0SECRET1>",
+            0.5,
+        ),
+        Citation(2, "evil-2", "Title with > and |pipes|", "NASA", "https://example.org/a?x=1&y=<2>", None, "", 0.4),
     ]
     text = "Launch <!channel> & <@U0VICTIM1> said <https://evil.example|click> [1][2]."
     bot = make_bot(ScriptedService(citations=evil, text=text))
@@ -445,8 +546,15 @@ def test_mention_injection_from_an_article_is_neutralised(make_bot):
     escaped = "Launch &lt;!channel&gt; &amp; &lt;@U0VICTIM1&gt; said &lt;https://evil.example|click&gt; [1][2]."
     assert section_texts(reply)[0] == escaped  # an article's words are shown, never acted on
     assert reply["text"].startswith(escaped)
-    for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U0VICTIM1>", "<#C0SECRET1>",
-                "<https://evil.example", "javascript:"):
+    for raw in (
+        "<!channel>",
+        "<!here>",
+        "<!everyone>",
+        "<@U0VICTIM1>",
+        "<#C0SECRET1>",
+        "<https://evil.example",
+        "javascript:",
+    ):
         assert raw not in shown, raw
     sources = next(t for t in section_texts(reply) if t.startswith("*Sources*"))
     assert "[1] Launch &lt;!channel&gt; update" in sources  # no link: the url was not http(s)
@@ -471,11 +579,26 @@ def test_feedback_click_is_stored_and_the_message_updated(make_bot, fake):
         "trigger_id": "123.456.abc",
         "team": {"id": TEAM_ID, "domain": "spacetest"},
         "channel": {"id": CHANNEL, "name": "space-news"},
-        "message": {"type": "message", "bot_id": BOT_ID, "user": BOT_USER_ID, "ts": reply_ts,
-                    "thread_ts": ts, "text": reply["text"], "blocks": reply["blocks"]},
+        "message": {
+            "type": "message",
+            "bot_id": BOT_ID,
+            "user": BOT_USER_ID,
+            "ts": reply_ts,
+            "thread_ts": ts,
+            "text": reply["text"],
+            "blocks": reply["blocks"],
+        },
         "response_url": fake.url + "response_url",
-        "actions": [{"action_id": ACTION_UP, "block_id": FEEDBACK_BLOCK_ID, "value": button["value"],
-                     "type": "button", "text": button["text"], "action_ts": str(time.time())}],
+        "actions": [
+            {
+                "action_id": ACTION_UP,
+                "block_id": FEEDBACK_BLOCK_ID,
+                "value": button["value"],
+                "type": "button",
+                "text": button["text"],
+                "action_ts": str(time.time()),
+            }
+        ],
     }
     status, _ = bot.post(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded")
     assert status == 200
@@ -537,8 +660,9 @@ def test_refusal_renders_closest_articles(make_bot):
     (reply,) = bot.wait_replies(ts)
     texts = section_texts(reply)
     assert texts[0].startswith(REFUSAL_HEADER)
-    assert any("*Closest articles:*" in t and "<https://www.nasa.gov/msr|Mars Sample Return Update>" in t
-               for t in texts)
+    assert any(
+        "*Closest articles:*" in t and "<https://www.nasa.gov/msr|Mars Sample Return Update>" in t for t in texts
+    )
 
 
 def test_rate_limited_post_is_retried_after_retry_after(make_bot, fake):
@@ -566,29 +690,55 @@ def test_socket_mode_acks_answers_and_drops_redelivery(fake, tmp_path):
     service = ScriptedService()
     with FakeSocketMode() as ws:
         fake.socket_url = ws.url
-        settings = make_settings(tmp_path, slack_bot_token=TOKEN, slack_app_token="xapp-1-A0-test",
-                                 slack_api_url=fake.url)
+        settings = make_settings(
+            tmp_path, slack_bot_token=TOKEN, slack_app_token="xapp-1-A0-test", slack_api_url=fake.url
+        )
         app = build_app(settings, service)
         stop = threading.Event()
-        thread = threading.Thread(target=serve_socket_mode, args=(app, "xapp-1-A0-test"),
-                                  kwargs={"stop": stop}, daemon=True)
+        thread = threading.Thread(
+            target=serve_socket_mode, args=(app, "xapp-1-A0-test"), kwargs={"stop": stop}, daemon=True
+        )
         thread.start()
         try:
             ws.wait_connected()
             ts = new_ts()
             body = event_envelope(mention_event("What is Artemis II?", ts), "Ev0SOCKET01")
-            ws.send({"envelope_id": "env-1", "type": "events_api", "accepts_response_payload": False,
-                     "retry_attempt": 0, "retry_reason": "", "payload": body})
+            ws.send(
+                {
+                    "envelope_id": "env-1",
+                    "type": "events_api",
+                    "accepts_response_payload": False,
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                    "payload": body,
+                }
+            )
             ws.wait_ack("env-1")
             (reply,) = [c.params for c in fake.wait_calls("chat.postMessage", 1)]
             assert reply["thread_ts"] == ts and "[1]" in reply["text"]
             # Slack redelivers over the socket with retry_attempt set: acked, not answered
-            ws.send({"envelope_id": "env-2", "type": "events_api", "accepts_response_payload": False,
-                     "retry_attempt": 1, "retry_reason": "timeout", "payload": body})
+            ws.send(
+                {
+                    "envelope_id": "env-2",
+                    "type": "events_api",
+                    "accepts_response_payload": False,
+                    "retry_attempt": 1,
+                    "retry_reason": "timeout",
+                    "payload": body,
+                }
+            )
             ws.wait_ack("env-2")
             marker = new_ts()
-            ws.send({"envelope_id": "env-3", "type": "events_api", "accepts_response_payload": False,
-                     "retry_attempt": 0, "retry_reason": "", "payload": event_envelope(mention_event("m", marker))})
+            ws.send(
+                {
+                    "envelope_id": "env-3",
+                    "type": "events_api",
+                    "accepts_response_payload": False,
+                    "retry_attempt": 0,
+                    "retry_reason": "",
+                    "payload": event_envelope(mention_event("m", marker)),
+                }
+            )
             fake.wait_for(lambda calls: any(c.params.get("thread_ts") == marker for c in calls))
             assert len([c for c in fake.calls("chat.postMessage") if c.params["thread_ts"] == ts]) == 1
             assert [q for q, _ in service.calls] == ["What is Artemis II?", "m"]

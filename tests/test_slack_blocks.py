@@ -21,8 +21,16 @@ from bot.faces.slack.blocks import (
 
 
 def cite(n=1, **kw):
-    base = dict(n=n, article_id=f"a{n}", title=f"Title {n}", source="NASA", url=f"https://nasa.gov/{n}",
-                published="2024-01-26", quote="A quote.", score=0.5)
+    base = dict(
+        n=n,
+        article_id=f"a{n}",
+        title=f"Title {n}",
+        source="NASA",
+        url=f"https://nasa.gov/{n}",
+        published="2024-01-26",
+        quote="A quote.",
+        score=0.5,
+    )
     base.update(kw)
     return Citation(**base)
 
@@ -44,8 +52,13 @@ def test_link_labels_and_urls():
 
 
 def test_answer_blocks_layout():
-    answer = Answer("q", "Artemis II flies in 2026 [1].", False, citations=[cite(1), cite(2, url=None)],
-                    note="LLM unavailable; extractive answer shown")
+    answer = Answer(
+        "q",
+        "Artemis II flies in 2026 [1].",
+        False,
+        citations=[cite(1), cite(2, url=None)],
+        note="LLM unavailable; extractive answer shown",
+    )
     blocks = answer_blocks(answer, "k123")
     assert [b["type"] for b in blocks] == ["section", "context", "context", "actions"]
     assert blocks[0]["text"]["text"] == "Artemis II flies in 2026 [1]."

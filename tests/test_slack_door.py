@@ -78,15 +78,22 @@ def malformed_bodies() -> list[tuple[str, str, str, int]]:
         ("authorizations of numbers", json.dumps({**env, "authorizations": [1]}), "application/json", 400),
         ("form payload not JSON", "payload=%7Bnot-json", "application/x-www-form-urlencoded", 400),
         ("form payload an array", urlencode({"payload": "[1]"}), "application/x-www-form-urlencoded", 400),
-        ("click with user a string", urlencode({"payload": json.dumps({**click, "user": "U0NOTANOBJECT"})}),
-         "application/x-www-form-urlencoded", 400),
+        (
+            "click with user a string",
+            urlencode({"payload": json.dumps({**click, "user": "U0NOTANOBJECT"})}),
+            "application/x-www-form-urlencoded",
+            400,
+        ),
         # envelopes Slack could send, whose event lacks what we need: acked (no retries), dropped
-        ("mention without channel", json.dumps({**env, "event": _without(event, "channel")}),
-         "application/json", 200),
+        ("mention without channel", json.dumps({**env, "event": _without(event, "channel")}), "application/json", 200),
         ("mention without ts", json.dumps({**env, "event": _without(event, "ts")}), "application/json", 200),
         ("mention text a number", json.dumps({**env, "event": {**event, "text": 5}}), "application/json", 200),
-        ("click with a value not a string", urlencode({"payload": json.dumps(click)}),
-         "application/x-www-form-urlencoded", 200),
+        (
+            "click with a value not a string",
+            urlencode({"payload": json.dumps(click)}),
+            "application/x-www-form-urlencoded",
+            200,
+        ),
     ]
 
 
@@ -136,9 +143,10 @@ def test_a_body_over_the_limit_is_413_without_being_read(bot):
     so a door that tried to read them would wait and then answer something else."""
     host, port = "127.0.0.1", bot.server.server_port
     headers = sign(SECRET, b"")
-    request = (f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-               f"Content-Length: {MAX_BODY_BYTES + 1}\r\n"
-               + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n")
+    request = (
+        f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {MAX_BODY_BYTES + 1}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n"
+    )
     with socket.create_connection((host, port), timeout=30) as sock:
         sock.sendall(request.encode())
         status_line = sock.makefile("rb").readline().decode()
@@ -178,8 +186,9 @@ def test_other_paths_and_methods_get_4xx(bot):
 def test_a_dm_lacking_its_channel_is_dropped_not_answered(bot, fake, caplog):
     caplog.set_level(logging.INFO)
     ts = new_ts()
-    status, _ = bot.send_event({"type": "message", "channel_type": "im", "user": ASKER,
-                                "text": "What is the Outer Space Treaty?", "ts": ts})
+    status, _ = bot.send_event(
+        {"type": "message", "channel_type": "im", "user": ASKER, "text": "What is the Outer Space Treaty?", "ts": ts}
+    )
     assert status == 200
     assert any("no channel" in r.getMessage() for r in lines(caplog))
     marker_ts, _ = bot.mention("marker")

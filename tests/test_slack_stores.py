@@ -20,8 +20,7 @@ def test_helpers():
 
 
 def test_run_explains_missing_credentials(tmp_path):
-    settings = make_settings(tmp_path, slack_bot_token="xoxb-x", slack_app_token=None,
-                             slack_signing_secret=None)
+    settings = make_settings(tmp_path, slack_bot_token="xoxb-x", slack_app_token=None, slack_signing_secret=None)
     with pytest.raises(ValueError, match="SLACK_APP_TOKEN"):
         run(settings, service=None)
     with pytest.raises(ValueError, match="SLACK_SIGNING_SECRET"):

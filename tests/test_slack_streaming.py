@@ -64,9 +64,12 @@ def wait_finished(fake, ts: str, timeout: float = 30.0):
         if not posts or posts[0].response is None:
             return False
         reply_ts = posts[0].response["ts"]
-        return any(c.method == "chat.update" and c.params.get("ts") == reply_ts
-                   and not any(WRITING in t for t in section_texts(c.params))
-                   for c in calls)
+        return any(
+            c.method == "chat.update"
+            and c.params.get("ts") == reply_ts
+            and not any(WRITING in t for t in section_texts(c.params))
+            for c in calls
+        )
 
     fake.wait_for(finished, timeout)
     return thread_calls(fake, ts)
@@ -79,8 +82,7 @@ def assert_throttled(drafts, interval: float = 1.0) -> None:
     assert all(g >= interval * 0.8 for g in gaps), gaps
 
 
-def test_reply_is_a_placeholder_updated_as_the_llm_writes_then_finished(make_bot, fake, sample_service,
-                                                                       tmp_path):
+def test_reply_is_a_placeholder_updated_as_the_llm_writes_then_finished(make_bot, fake, sample_service, tmp_path):
     with http_stub(chat_replies(pieces(WORDS), delay=0.2)) as stub:
         service = llm_service(sample_service, tmp_path, stub.url, SPACEBOT_LLM_MODEL="m")
         bot = make_bot(service)
@@ -123,10 +125,8 @@ def test_without_an_llm_the_reply_is_one_post(make_bot, fake, sample_service):
     assert fake.calls("chat.update") == []
 
 
-def test_llm_down_still_answers_with_a_note_then_stops_streaming(make_bot, fake, sample_service, tmp_path,
-                                                                 caplog):
-    service = llm_service(sample_service, tmp_path, f"http://127.0.0.1:{free_port()}/v1",
-                          SPACEBOT_LLM_TIMEOUT=2)
+def test_llm_down_still_answers_with_a_note_then_stops_streaming(make_bot, fake, sample_service, tmp_path, caplog):
+    service = llm_service(sample_service, tmp_path, f"http://127.0.0.1:{free_port()}/v1", SPACEBOT_LLM_TIMEOUT=2)
     bot = make_bot(service)
     with caplog.at_level(logging.WARNING, logger="spacebot.llm"):
         ts, _ = bot.mention(QUESTION)
@@ -178,8 +178,7 @@ def test_a_failed_draft_update_does_not_lose_the_answer(make_bot, fake, sample_s
     assert "chat.update of a draft failed" in caplog.text
 
 
-def test_a_rate_limited_draft_pauses_drafts_without_holding_up_the_answer(make_bot, fake, sample_service,
-                                                                          tmp_path):
+def test_a_rate_limited_draft_pauses_drafts_without_holding_up_the_answer(make_bot, fake, sample_service, tmp_path):
     with http_stub(chat_replies(pieces(WORDS), delay=0.15)) as stub:
         service = llm_service(sample_service, tmp_path, stub.url, SPACEBOT_LLM_MODEL="m")
         bot = make_bot(service)
@@ -204,8 +203,9 @@ def llama_url():
 
 
 @pytest.mark.slow
-def test_real_llm_reply_is_streamed_and_finished_with_sources_and_buttons(make_bot, fake, sample_service,
-                                                                         tmp_path, llama_url):
+def test_real_llm_reply_is_streamed_and_finished_with_sources_and_buttons(
+    make_bot, fake, sample_service, tmp_path, llama_url
+):
     with http_stub(upstream=llama_url) as proxy:
         service = llm_service(sample_service, tmp_path, proxy.url, limits=FAST)
         bot = make_bot(service)

@@ -13,14 +13,19 @@ from bot.core.stages import Refusal
 QUESTION = "who signed the artemis accords for germany?"
 
 
-@pytest.mark.parametrize("typed, plain", [
-    ("<@U0BOT123> who signed the artemis accords for india?", "who signed the artemis accords for india?"),
-    ("<!here>   what is   the <https://www.nasa.gov/artemis|Artemis program>?", "what is the Artemis program?"),
-    ("what did <https://www.nasa.gov/x> say about R&amp;D &lt;budgets&gt;?",
-     "what did https://www.nasa.gov/x say about R&D <budgets>?"),
-    ("ask <@U0ABC|alice> in <#C0NEWS|space-news>\n\twhy", "ask in space-news why"),
-    ("<!subteam^S0123|@team> when?", "when?"),
-])
+@pytest.mark.parametrize(
+    "typed, plain",
+    [
+        ("<@U0BOT123> who signed the artemis accords for india?", "who signed the artemis accords for india?"),
+        ("<!here>   what is   the <https://www.nasa.gov/artemis|Artemis program>?", "what is the Artemis program?"),
+        (
+            "what did <https://www.nasa.gov/x> say about R&amp;D &lt;budgets&gt;?",
+            "what did https://www.nasa.gov/x say about R&D <budgets>?",
+        ),
+        ("ask <@U0ABC|alice> in <#C0NEWS|space-news>\n\twhy", "ask in space-news why"),
+        ("<!subteam^S0123|@team> when?", "when?"),
+    ],
+)
 def test_slack_markup_is_reduced_to_the_words_a_person_sees(typed, plain):
     assert normalise_question(typed) == plain
 
@@ -37,7 +42,7 @@ def test_the_answer_carries_the_hits_it_was_built_from(sample_service):
     assert len(answer.hits) == 10
     assert {c.article_id for c in answer.citations} <= {h.article_id for h in answer.hits}
     refused = sample_service.answer("who was the 41st country to sign the artemis accords?")
-    assert refused.refused and refused.hits[:len(refused.closest)] == refused.closest
+    assert refused.refused and refused.hits[: len(refused.closest)] == refused.closest
 
 
 class DropFirst:

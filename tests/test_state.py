@@ -120,8 +120,10 @@ def test_a_sqlite_file_from_before_migrations_is_read_as_it_was(tmp_path):
         con.execute("INSERT INTO turns VALUES ('c', 100.0, 'q1', 'a1', '[\"x\"]', 0)")
         con.execute("INSERT INTO turns VALUES ('c', 100.0, 'q2', 'a2', '[]', 1)")
         con.execute("INSERT INTO slack_seen_events VALUES ('Ev1', 100.0)")
-        con.execute("INSERT INTO feedback_votes (key, question, answer, article_ids, vote, user, channel, ts,"
-                    " created_at) VALUES ('k', 'Q', 'A', '[\"x\"]', 1, 'U1', 'C1', '1.2', 100.0)")
+        con.execute(
+            "INSERT INTO feedback_votes (key, question, answer, article_ids, vote, user, channel, ts,"
+            " created_at) VALUES ('k', 'Q', 'A', '[\"x\"]', 1, 'U1', 'C1', '1.2', 100.0)"
+        )
     clock = FakeClock(200.0)
     store = ConversationStore(path, clock=clock)
     store.append("c", "q3", "a3", [], False)

@@ -36,8 +36,14 @@ class Site:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def add(self, path: str, body: bytes | str, ctype: str = "text/html; charset=utf-8",
-            status: int = 200, delay: float = 0.0) -> str:
+    def add(
+        self,
+        path: str,
+        body: bytes | str,
+        ctype: str = "text/html; charset=utf-8",
+        status: int = 200,
+        delay: float = 0.0,
+    ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = (status, ctype, data, delay)
         return self.base + path

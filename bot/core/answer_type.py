@@ -7,8 +7,11 @@ import re
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS = {
     "money": re.compile(r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:million|billion|trillion|dollars|euros)\b", re.I),
-    "number": re.compile(r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
-                         r"eleven|twelve|dozen|hundred|thousand|million|billion)\b", re.I),
+    "number": re.compile(
+        r"\b\d[\d,.]*(?:st|nd|rd|th)?\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+        r"eleven|twelve|dozen|hundred|thousand|million|billion)\b",
+        re.I,
+    ),
     "date": re.compile(rf"\b(?:1[89]|20)\d\d\b|\b{_MONTHS}\s+\d{{1,2}}\b|\b\d{{1,2}}\s+{_MONTHS}", re.I),
     # laws and treaties define terms as 'The term "space object" includes ...' or '"X" means ...'
     "definition": re.compile(r"\b(?:means|shall mean|includes|is defined as|are defined as|refers to)\b", re.I),
@@ -22,7 +25,7 @@ _QUESTION_TYPES = [
 
 
 def expected_type(question: str) -> str | None:
-    """"money", "number", "definition", "date", or None when the question asks for none of these."""
+    """ "money", "number", "definition", "date", or None when the question asks for none of these."""
     for name, pattern in _QUESTION_TYPES:
         if pattern.search(question):
             return name

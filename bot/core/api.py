@@ -19,8 +19,14 @@ __all__ = ["AskService", "QuestionError", "streams_answers"]
 class AskService(Protocol):
     """The answering core as a face sees it."""
 
-    def ask(self, question: str, conversation_id: str | None = None, filters: Filters | None = None,
-            k: int | None = None, on_token: Callable[[str], object] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        conversation_id: str | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
+        on_token: Callable[[str], object] | None = None,
+    ) -> Answer:
         """Answer `question` (remembered in `conversation_id` when given), citing at most `k`
         sources; `on_token(piece)` receives the answer text as it is written."""
         ...

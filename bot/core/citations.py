@@ -19,7 +19,7 @@ def opening(text: str, limit: int = WHOLE_PASSAGE_QUOTE) -> str:
     if len(text) <= limit:
         return text
     cut = text.rfind(" ", 0, limit)
-    return text[:cut if cut > 0 else limit]
+    return text[: cut if cut > 0 else limit]
 
 
 def joined_span(text: str, first: str, second: str) -> str | None:
@@ -32,8 +32,16 @@ def joined_span(text: str, first: str, second: str) -> str | None:
 
 
 def _citation(n: int, passage: Passage, quote: str, score: float) -> Citation:
-    return Citation(n=n, article_id=passage.article_id, title=passage.title, source=passage.source,
-                    url=passage.url, published=passage.published, quote=quote, score=round(score, 4))
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        title=passage.title,
+        source=passage.source,
+        url=passage.url,
+        published=passage.published,
+        quote=quote,
+        score=round(score, 4),
+    )
 
 
 class Citations:
@@ -49,7 +57,7 @@ class Citations:
 
     @staticmethod
     def _quote(claims: list[Claim]) -> tuple[str, list[Citation]]:
-        """"sentence [n]" for each claim, numbered in order of first use."""
+        """ "sentence [n]" for each claim, numbered in order of first use."""
         citations: list[Citation] = []
         parts = []
         for claim in claims:

@@ -29,8 +29,9 @@ class Stages:
     citations: CitationBuilder | None = None
 
 
-def build_stages(settings, index, llm: Callable[[], object | None], given: Stages | None = None,
-                 llm_limits: LLMLimits | None = None) -> Stages:
+def build_stages(
+    settings, index, llm: Callable[[], object | None], given: Stages | None = None, llm_limits: LLMLimits | None = None
+) -> Stages:
     """`given` with every empty field filled with its default.
 
     `index` is the open `SearchIndex`; `llm()` returns the LLM client when one is
@@ -50,13 +51,16 @@ def build_stages(settings, index, llm: Callable[[], object | None], given: Stage
     defaults = {
         "question": lambda: QuestionCheck(),
         "query": lambda: FollowupQuery(llm),
-        "retrieval": lambda: Retriever(index, fusion=stages.fusion, rerank_depth=settings.rerank_depth,
-                                       reranker=settings.reranker),
+        "retrieval": lambda: Retriever(
+            index, fusion=stages.fusion, rerank_depth=settings.rerank_depth, reranker=settings.reranker
+        ),
         "ranker": lambda: KeepOrder(),
         "gate": lambda: RerankGate(index),
-        "answerer": lambda: WithFallback(LLMAnswerer(llm, llm_limits),
-                                         RerankedExtractiveAnswerer(index, settings.reranker),
-                                         configured=settings.llm_enabled),
+        "answerer": lambda: WithFallback(
+            LLMAnswerer(llm, llm_limits),
+            RerankedExtractiveAnswerer(index, settings.reranker),
+            configured=settings.llm_enabled,
+        ),
         "citations": lambda: Citations(),
     }
     for f in fields(stages):

@@ -43,21 +43,50 @@ LABELS: dict[str, frozenset[str]] = {
 # Question patterns, first match wins. "which company / agency / country ..." names the
 # kind of thing; "who" alone allows any named actor.
 _QUESTION_TYPES: list[tuple[str, re.Pattern]] = [
-    ("money", re.compile(r"\bhow much (?:money|funding|did|does|will|is|was)\b"
-                         r"|\bwhat (?:is|was) the (?:cost|budget|price)\b"
-                         r"|\bhow much\b.*\b(?:cost|spend|fund|budget|pay|worth|request)", re.IGNORECASE)),
+    (
+        "money",
+        re.compile(
+            r"\bhow much (?:money|funding|did|does|will|is|was)\b"
+            r"|\bwhat (?:is|was) the (?:cost|budget|price)\b"
+            r"|\bhow much\b.*\b(?:cost|spend|fund|budget|pay|worth|request)",
+            re.IGNORECASE,
+        ),
+    ),
     ("duration", re.compile(r"\bhow (?:long|old)\b|\bhow much (?:time|heads-up|notice|warning)\b", re.IGNORECASE)),
-    ("number", re.compile(r"\bhow (?:many|much|far|big|high|fast|large|heavy)\b"
-                          r"|\b(?:what|which) (?:number|percentage|share)\b", re.IGNORECASE)),
-    ("when", re.compile(r"^\s*(?:and\s+)?when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b"
-                        r"|\bin what year\b", re.IGNORECASE)),
-    ("country", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:country|countries|nation|nations)\b",
-                           re.IGNORECASE)),
-    ("person", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:person|official|administrator|astronaut|"
-                          r"president|minister|secretary|director|leader|senator|ambassador)\b", re.IGNORECASE)),
-    ("org", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:company|companies|startup|startups|firm|agency|"
-                       r"agencies|organi[sz]ation|university|"
-                       r"contractor|group|office|center|centre)\b", re.IGNORECASE)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|far|big|high|fast|large|heavy)\b"
+            r"|\b(?:what|which) (?:number|percentage|share)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "when",
+        re.compile(
+            r"^\s*(?:and\s+)?when\b|\bwhat (?:day|date|year|month)\b|\bwhich (?:day|date|year|month)\b"
+            r"|\bin what year\b",
+            re.IGNORECASE,
+        ),
+    ),
+    ("country", re.compile(r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:country|countries|nation|nations)\b", re.IGNORECASE)),
+    (
+        "person",
+        re.compile(
+            r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:person|official|administrator|astronaut|"
+            r"president|minister|secretary|director|leader|senator|ambassador)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "org",
+        re.compile(
+            r"\b(?:which|what) (?:[a-z-]+ ){0,2}(?:company|companies|startup|startups|firm|agency|"
+            r"agencies|organi[sz]ation|university|"
+            r"contractor|group|office|center|centre)\b",
+            re.IGNORECASE,
+        ),
+    ),
     ("who", re.compile(r"\bwho(?:m|se)?\b", re.IGNORECASE)),
     ("where", re.compile(r"^\s*(?:and\s+)?where\b|\bin (?:which|what) (?:city|place|location)\b", re.IGNORECASE)),
 ]

@@ -70,8 +70,10 @@ def specific_terms(question: str, keyword_index) -> list[str]:
 
 
 # Month names as index terms; not "mar" (the stem of "Mars") and not "may" (a stop word).
-_MONTHS = frozenset("jan januari feb februari march apr april jun june jul juli aug august sep sept septemb "
-                    "oct octob nov novemb dec decemb".split())
+_MONTHS = frozenset(
+    "jan januari feb februari march apr april jun june jul juli aug august sep sept septemb "
+    "oct octob nov novemb dec decemb".split()
+)
 
 
 def main_name(terms: list[str], keyword_index) -> str | None:
@@ -113,15 +115,18 @@ def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evid
     top = {hit.article_id for hit in hits[:TOP_ARTICLES]}
 
     def mentioned(term: str) -> bool:
-        return any(article_of[row] in top for spelling in _spellings(term)
-                   for row in keyword_index.rows_with(spelling))
+        return any(article_of[row] in top for spelling in _spellings(term) for row in keyword_index.rows_with(spelling))
 
     def acronym_mentioned(acronym: str) -> bool:
         if any(mentioned(term) for term in keyword_index.terms(acronym)):
             return True
         texts = keyword_index.table.columns["text"]
-        return any(name in " ".join(texts[row].split()) for name in keyword_index.spelled_out(acronym)
-                   for article_id in top for row in keyword_index.rows_of(article_id))
+        return any(
+            name in " ".join(texts[row].split())
+            for name in keyword_index.spelled_out(acronym)
+            for article_id in top
+            for row in keyword_index.rows_of(article_id)
+        )
 
     missing = [t for t in specific if not mentioned(t)] + [a for a in typed if not acronym_mentioned(a)]
     return Evidence(specific + typed, missing)

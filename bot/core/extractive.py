@@ -15,15 +15,20 @@ MAX_SENTENCES = 3  # an answer quotes at most three sentences: enough for a list
 SECOND_SENTENCE_MARGIN = 0.25  # a further sentence is quoted only if it scores within this of the best
 
 
-def select_sentences(question: str, hits: list[ArticleHit], index, context: list[str] | None = None,
-                     max_sentences: int = MAX_SENTENCES, focus: set[str] | None = None) -> list[Candidate]:
+def select_sentences(
+    question: str,
+    hits: list[ArticleHit],
+    index,
+    context: list[str] | None = None,
+    max_sentences: int = MAX_SENTENCES,
+    focus: set[str] | None = None,
+) -> list[Candidate]:
     """Up to `max_sentences` sentences, best first, none inside another.
 
     `index.keyword` is the BM25 index; `context` holds a follow-up's earlier turns;
     `focus` the articles cited by the conversation's last answer.
     """
-    ranked = sorted(score_sentences(question, hits, index.keyword, context, focus).candidates,
-                    key=lambda c: -c.score)
+    ranked = sorted(score_sentences(question, hits, index.keyword, context, focus).candidates, key=lambda c: -c.score)
     return best_within(ranked, lambda c: c.score, max_sentences, SECOND_SENTENCE_MARGIN)
 
 
@@ -34,9 +39,14 @@ class ExtractiveAnswerer:
         self.index = index
 
     def draft(self, request: AnswerRequest) -> Draft | None:
-        chosen = select_sentences(request.question, request.hits, self.index,
-                                  context=[q for q, _ in request.history], focus=request.focus,
-                                  max_sentences=min(request.k, MAX_SENTENCES))
+        chosen = select_sentences(
+            request.question,
+            request.hits,
+            self.index,
+            context=[q for q, _ in request.history],
+            focus=request.focus,
+            max_sentences=min(request.k, MAX_SENTENCES),
+        )
         if not chosen:
             return None
         return Draft(claims=[Claim(c.passage, c.sentence, c.score) for c in chosen])

@@ -9,7 +9,6 @@ from bot.core.terms import STOP_WORDS
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
-
 def key_terms(text: str) -> list[str]:
     """Content words of a turn (names, numbers, nouns), in order, without stop words."""
     seen, out = set(), []

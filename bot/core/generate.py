@@ -100,10 +100,28 @@ def check_markers(text: str, n_passages: int) -> tuple[str, list[int]]:
 # --- is the reply about the passages? ----------------------------------------------
 
 # Words a reply may use about itself or the passages, which state no fact.
-REPLY_FILLER = frozenset({
-    "passage", "passages", "article", "articles", "text", "source", "sources", "answer", "question",
-    "according", "states", "stated", "mentioned", "mention", "provided", "given", "based", "information",
-})
+REPLY_FILLER = frozenset(
+    {
+        "passage",
+        "passages",
+        "article",
+        "articles",
+        "text",
+        "source",
+        "sources",
+        "answer",
+        "question",
+        "according",
+        "states",
+        "stated",
+        "mentioned",
+        "mention",
+        "provided",
+        "given",
+        "based",
+        "information",
+    }
+)
 STEM = 6  # characters compared: "signatory"/"signatories", "station"/"stations" agree
 _WORDS = re.compile(r"\d[\d,.]*\d|\w+")
 _DATE_IN_PARENS = re.compile(r"\(\s*\d{4}-\d{2}-\d{2}\s*\)")
@@ -248,7 +266,7 @@ class CleanStream:
         # Only ever extend what was shown. Should the checked text ever disagree with it
         # (a safeguard: holding back makes that unexpected), wait until it agrees again.
         if len(cleaned) > len(self.sent) and cleaned.startswith(self.sent):
-            piece, self.sent = cleaned[len(self.sent):], cleaned
+            piece, self.sent = cleaned[len(self.sent) :], cleaned
             self.on_token(piece)
 
 
@@ -330,8 +348,7 @@ def rewrite_followup(question: str, history: Sequence[str], client: LLMClient) -
         {"role": "system", "content": REWRITE_PROMPT},
         {
             "role": "user",
-            "content": f"Earlier questions:\n{listed}\n\nFollow-up: {question.strip()}\n\n"
-            "Standalone question:",
+            "content": f"Earlier questions:\n{listed}\n\nFollow-up: {question.strip()}\n\nStandalone question:",
         },
     ]
     try:

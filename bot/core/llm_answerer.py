@@ -54,8 +54,9 @@ class LLMAnswerer:
         passages = llm_passages(request.hits, self.limits.articles, self.limits.per_article)
         history = [(q, a) for q, a in request.history if a]  # turns without a known answer are left out
         stream = CleanStream(request.on_token, len(passages)) if request.on_token is not None else None
-        result = generate_answer(request.question, passages, client, history=history, on_token=stream,
-                                 max_tokens=self.limits.max_tokens)
+        result = generate_answer(
+            request.question, passages, client, history=history, on_token=stream, max_tokens=self.limits.max_tokens
+        )
         streamed = stream.sent if stream is not None else ""
         if result is None:
             return Draft(failed=True, streamed=streamed)

@@ -44,8 +44,10 @@ SYSTEM_LINES = (
     "Start with the answer itself: the name, number, date or place the question asks for.",
     # Full sentences with a marker at the end of each: the 1.5B model wrote bare markers
     # ("[1]") until told and shown that a marker follows a sentence stating the fact.
-    ("Write one to three full sentences. End each sentence with the number of the passage "
-     "that states it, in square brackets, for example [1] or [2]."),
+    (
+        "Write one to three full sentences. End each sentence with the number of the passage "
+        "that states it, in square brackets, for example [1] or [2]."
+    ),
     # Grounding: a sentence the passages do not state loses its marker (generate.py).
     "Use only facts the passages state. Do not add anything else.",
     # One fixed phrase for a refusal, so it can be recognised whatever else is written.
@@ -58,14 +60,24 @@ SYSTEM_PROMPT = "\n".join(SYSTEM_LINES)
 # operator, not a question from the evaluation sets). The fact is in passage [2], with a
 # distractor in [1], so that the model learns to pick the passage rather than always "[1]".
 EXAMPLE_PASSAGES = (
-    Passage(chunk_id="example::0", article_id="example-1", title="Space agency opens a second mission control room",
-            text="The agency opened a second mission control room on Monday. About 120 engineers will "
-            "work there in shifts, following satellites in low Earth orbit.",
-            source="example", published="2025-02-10"),
-    Passage(chunk_id="example::1", article_id="example-2", title="Regulator fines satellite operator over debris",
-            text="The Federal Communications Commission fined Orbital Freight Ltd $90,000 on Tuesday for "
-            "leaving a retired satellite in a crowded orbit instead of moving it to a disposal orbit.",
-            source="example", published="2025-04-08"),
+    Passage(
+        chunk_id="example::0",
+        article_id="example-1",
+        title="Space agency opens a second mission control room",
+        text="The agency opened a second mission control room on Monday. About 120 engineers will "
+        "work there in shifts, following satellites in low Earth orbit.",
+        source="example",
+        published="2025-02-10",
+    ),
+    Passage(
+        chunk_id="example::1",
+        article_id="example-2",
+        title="Regulator fines satellite operator over debris",
+        text="The Federal Communications Commission fined Orbital Freight Ltd $90,000 on Tuesday for "
+        "leaving a retired satellite in a crowded orbit instead of moving it to a disposal orbit.",
+        source="example",
+        published="2025-04-08",
+    ),
 )
 EXAMPLE_QUESTION = "how much was orbital freight fined, and why?"
 EXAMPLE_ANSWER = (

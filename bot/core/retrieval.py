@@ -58,8 +58,7 @@ class Retriever:
     """Finds the articles (and their best passages) for a query: candidates from each
     search, then `fusion` (default `ReciprocalRankFusion()`)."""
 
-    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None,
-                 reranker: str | None = None):
+    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None, reranker: str | None = None):
         from bot.core.rerank import DEPTH
 
         self.index = index
@@ -71,8 +70,9 @@ class Retriever:
         self._ts = np.array([t if t is not None else np.nan for t in table["published_ts"]], dtype=float)
 
     # -- the two searches, each a list of (table row, score), best first -----------------
-    def dense(self, query: str, filters: Filters, n: int = CANDIDATES,
-              vector: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def dense(
+        self, query: str, filters: Filters, n: int = CANDIDATES, vector: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
         vector = self.index.embed([query])[0] if vector is None else vector
         n = min(n, max(1, len(self.index.keyword.table)))
         hits = self.index.store.query(vector, n, where=_chroma_where(filters))
@@ -95,8 +95,14 @@ class Retriever:
         return keep.astype(np.float32)
 
     # -- fusion and grouping ---------------------------------------------------------------
-    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid",
-               vector: np.ndarray | None = None) -> list[ArticleHit]:
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        mode: str = "hybrid",
+        vector: np.ndarray | None = None,
+    ) -> list[ArticleHit]:
         """The top `k` articles for `query`, each with its best passages."""
         filters = filters or Filters()
         if mode not in MODES:
@@ -134,9 +140,19 @@ class Retriever:
         for article_id, rows in list(rows_of.items())[:k]:
             passages = [_passage(table.row(r), scores[r]) for r in rows[:PASSAGES_PER_ARTICLE]]
             first = passages[0]
-            hits.append(ArticleHit(article_id=article_id, title=first.title, source=first.source, url=first.url,
-                                   published=first.published, path=first.path, score=passages[0].score,
-                                   passages=passages, reranked=True))
+            hits.append(
+                ArticleHit(
+                    article_id=article_id,
+                    title=first.title,
+                    source=first.source,
+                    url=first.url,
+                    published=first.published,
+                    path=first.path,
+                    score=passages[0].score,
+                    passages=passages,
+                    reranked=True,
+                )
+            )
         floor = min(scores.values(), default=0.0) - 1.0  # below every reranked passage
         for hit in fused:
             if len(hits) >= k:
@@ -154,18 +170,38 @@ class Retriever:
         for fused in self.fusion.fuse(ranked_lists, table.columns["article_id"], k):
             passages = [_passage(table.row(r), score) for r, score in fused.chunks[:PASSAGES_PER_ARTICLE]]
             first = passages[0]
-            hits.append(ArticleHit(article_id=fused.article_id, title=first.title, source=first.source,
-                                   url=first.url, published=first.published, path=first.path,
-                                   score=fused.score, passages=passages))
+            hits.append(
+                ArticleHit(
+                    article_id=fused.article_id,
+                    title=first.title,
+                    source=first.source,
+                    url=first.url,
+                    published=first.published,
+                    path=first.path,
+                    score=fused.score,
+                    passages=passages,
+                )
+            )
         return hits
 
 
 def _passage(row: dict, score: float) -> Passage:
-    return Passage(chunk_id=row["id"], article_id=row["article_id"], title=row["title"], text=row["text"],
-                   source=row["source"], url=row["url"], published=row["published"], path=row["path"],
-                   score=score)
+    return Passage(
+        chunk_id=row["id"],
+        article_id=row["article_id"],
+        title=row["title"],
+        text=row["text"],
+        source=row["source"],
+        url=row["url"],
+        published=row["published"],
+        path=row["path"],
+        score=score,
+    )
 
 
 def _chroma_where(filters: Filters) -> dict | None:
-    return chroma_where(filters.source, date_to_ts(filters.since) if filters.since else None,
-                        date_to_ts(filters.until) if filters.until else None)
+    return chroma_where(
+        filters.source,
+        date_to_ts(filters.since) if filters.since else None,
+        date_to_ts(filters.until) if filters.until else None,
+    )

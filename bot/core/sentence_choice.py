@@ -71,8 +71,9 @@ def candidate_sentences(hits: list[ArticleHit], passages: int = SENTENCE_PASSAGE
     return out
 
 
-def score_sentences(question: str, query: str, hits: list[ArticleHit], model,
-                    focus: set[str] | None = None) -> list[Scored]:
+def score_sentences(
+    question: str, query: str, hits: list[ArticleHit], model, focus: set[str] | None = None
+) -> list[Scored]:
     """Every candidate sentence scored, best first. `query` is what the cross-encoder reads
     (the question with a follow-up's context); `question` decides the answer type."""
     from bot.core.entities import asked_type, type_sentences
@@ -81,8 +82,10 @@ def score_sentences(question: str, query: str, hits: list[ArticleHit], model,
     if not pairs:
         return []
     logits = model.score(query, [f"{p.title}. {s}" for s, p in pairs])
-    scored = [Scored(s, p, float(x), float(x) + W_PASSAGE * p.score
-                     + (W_FOCUS if focus and p.article_id in focus else 0.0)) for (s, p), x in zip(pairs, logits)]
+    scored = [
+        Scored(s, p, float(x), float(x) + W_PASSAGE * p.score + (W_FOCUS if focus and p.article_id in focus else 0.0))
+        for (s, p), x in zip(pairs, logits)
+    ]
     kind = asked_type(question)
     if kind is not None:
         best = max(c.total for c in scored)

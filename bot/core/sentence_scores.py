@@ -76,8 +76,9 @@ def _keyword_overlap(question_terms: dict[str, float], sentence_terms: set[str])
     return sum(w for t, w in question_terms.items() if t in sentence_terms) / total
 
 
-def score_sentences(question: str, hits: list[ArticleHit], keyword, context: list[str] | None = None,
-                    focus: set[str] | None = None) -> Scored:
+def score_sentences(
+    question: str, hits: list[ArticleHit], keyword, context: list[str] | None = None, focus: set[str] | None = None
+) -> Scored:
     """Every candidate sentence of the best passages, scored as the module docstring says."""
     from bot.core.answer_type import expected_type, has_type
     from bot.core.evidence import main_name, names, question_terms

@@ -20,8 +20,18 @@ from bot.core.records import Answer, ArticleHit, Filters
 from bot.core.stages import AnswerRequest
 from ingest.settings import Settings
 
-__all__ = ["AnswerService", "QuestionError", "check_question", "llm_passages", "LLM_FALLBACK_NOTE",
-           "LLMLimits", "MAX_QUESTION_CHARS", "REFUSAL_TEXT", "RETRIEVE_K", "Stages"]
+__all__ = [
+    "AnswerService",
+    "QuestionError",
+    "check_question",
+    "llm_passages",
+    "LLM_FALLBACK_NOTE",
+    "LLMLimits",
+    "MAX_QUESTION_CHARS",
+    "REFUSAL_TEXT",
+    "RETRIEVE_K",
+    "Stages",
+]
 
 log = logging.getLogger("spacebot.answer")
 
@@ -40,8 +50,9 @@ class AnswerService:
     sets how much an LLM reads and writes.
     """
 
-    def __init__(self, settings: Settings, index=None, stages: Stages | None = None,
-                 llm_limits: LLMLimits | None = None):
+    def __init__(
+        self, settings: Settings, index=None, stages: Stages | None = None, llm_limits: LLMLimits | None = None
+    ):
         self.settings = settings
         self._index = index
         self._given = stages
@@ -103,18 +114,30 @@ class AnswerService:
         """The retrieval query: the LLM's standalone rewrite of a follow-up, else key terms added."""
         return self.stages.query.build(question, list(history)).text
 
-    def search(self, question: str, history: list[str] | None = None, k: int = RETRIEVE_K,
-               filters: Filters | None = None, mode: str = DEFAULT_MODE) -> list[ArticleHit]:
+    def search(
+        self,
+        question: str,
+        history: list[str] | None = None,
+        k: int = RETRIEVE_K,
+        filters: Filters | None = None,
+        mode: str = DEFAULT_MODE,
+    ) -> list[ArticleHit]:
         """Articles for a question (with its conversation history), best first."""
         query = self.stages.query.build(question, list(history or []))
-        return self.stages.ranker.rank(query, self.stages.retrieval.search(query.text, k=k, filters=filters,
-                                                                           mode=mode))
+        return self.stages.ranker.rank(query, self.stages.retrieval.search(query.text, k=k, filters=filters, mode=mode))
 
     # -- answering ---------------------------------------------------------------------
-    def answer(self, question: str, history: list[tuple[str, str]] | None = None,
-               filters: Filters | None = None, k: int | None = None, mode: str = DEFAULT_MODE,
-               on_token: Callable[[str], object] | None = None,
-               retrieve_k: int = RETRIEVE_K, focus: set[str] | None = None) -> Answer:
+    def answer(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
+        mode: str = DEFAULT_MODE,
+        on_token: Callable[[str], object] | None = None,
+        retrieve_k: int = RETRIEVE_K,
+        focus: set[str] | None = None,
+    ) -> Answer:
         """Retrieve and answer, without touching any stored conversation.
 
         `k` sources are cited or listed; `retrieve_k` articles are retrieved (`Answer.hits`).
@@ -147,8 +170,14 @@ class AnswerService:
     def _refusal(question: str, hits: list[ArticleHit], k: int) -> Answer:
         return Answer(question=question, text=REFUSAL_TEXT, refused=True, closest=hits[:k], hits=hits)
 
-    def ask(self, question: str, conversation_id: str | None = None, filters: Filters | None = None,
-            k: int | None = None, on_token: Callable[[str], object] | None = None) -> Answer:
+    def ask(
+        self,
+        question: str,
+        conversation_id: str | None = None,
+        filters: Filters | None = None,
+        k: int | None = None,
+        on_token: Callable[[str], object] | None = None,
+    ) -> Answer:
         """Answer a question in a conversation (a chat session, a Slack thread) and remember it."""
         history, focus = [], None
         if conversation_id:
@@ -157,6 +186,7 @@ class AnswerService:
             focus = set(turns[-1].article_ids) if turns else None
         answer = self.answer(question, history, filters=filters, k=k, on_token=on_token, focus=focus)
         if conversation_id:
-            self.conversations.append(conversation_id, answer.question, answer.text,
-                                      [c.article_id for c in answer.citations], answer.refused)
+            self.conversations.append(
+                conversation_id, answer.question, answer.text, [c.article_id for c in answer.citations], answer.refused
+            )
         return answer

@@ -83,8 +83,7 @@ class QueryBuilder(Protocol):
 
 
 class Retrieval(Protocol):
-    def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               mode: str = "hybrid") -> list[ArticleHit]:
+    def search(self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid") -> list[ArticleHit]:
         """The best `k` articles for `query`, each with its best passages (candidates, fused)."""
         ...
 

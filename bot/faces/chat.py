@@ -65,7 +65,7 @@ def run_chat(service, filters, conversation: str | None = None, out=print, write
             continue
         shown = format_answer(answer)
         if stream is not None and stream.showed_all_of(answer):
-            shown = shown[len(answer.text):].lstrip("\n")  # the text is on screen already
+            shown = shown[len(answer.text) :].lstrip("\n")  # the text is on screen already
             write("\n\n" if shown else "\n")
         elif stream is not None and stream.started():  # the LLM's words were dropped (see the note)
             write("\n\n")

@@ -14,7 +14,9 @@ import typer
 
 app = typer.Typer(
     help="Answers questions about space policy from ingested news articles, with citations.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
 )
 
 
@@ -48,11 +50,13 @@ def _console():
 @app.command()
 def ingest(
     inputs: list[str] = typer.Argument(
-        ..., help="Folders, files (.md .txt .html .json .jsonl .rss .xml) or http(s) URLs."),
+        ..., help="Folders, files (.md .txt .html .json .jsonl .rss .xml) or http(s) URLs."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     prune: bool = typer.Option(False, "--prune", help="Remove indexed articles whose inputs are gone."),
     follow_links: bool = typer.Option(
-        False, "--follow-links", help="For feeds: fetch each entry's page for the full text."),
+        False, "--follow-links", help="For feeds: fetch each entry's page for the full text."
+    ),
 ) -> None:
     """Add articles to the index; unchanged articles are skipped, changed ones replaced.
 
@@ -176,7 +180,7 @@ def _print_answer(answer, stream=None) -> None:
     if stream is not None and stream.started():
         typer.echo()  # end the streamed line
         if stream.showed_all_of(answer):
-            text = text[len(answer.text):].removeprefix("\n")
+            text = text[len(answer.text) :].removeprefix("\n")
     typer.echo(text)
 
 
@@ -299,8 +303,11 @@ def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON."
 @app.command("eval")
 def eval_command(
     questions: str = typer.Argument(..., help="A question file (.jsonl), or `generate` to draft one with an LLM."),
-    mode: str = typer.Option("dense,bm25,hybrid,rerank", "--mode",
-                              help="Comma-separated retrieval modes to compare (rerank: what `ask` uses)."),
+    mode: str = typer.Option(
+        "dense,bm25,hybrid,rerank",
+        "--mode",
+        help="Comma-separated retrieval modes to compare (rerank: what `ask` uses).",
+    ),
     k: int = typer.Option(10, "-k", min=1, max=100, help="Articles retrieved per question."),
     out: Path | None = typer.Option(None, "--out", help="Write report.md, results.json and chart.png here."),
     baseline: Path | None = typer.Option(None, "--baseline", help="An earlier results.json to compare with."),
@@ -321,8 +328,9 @@ def eval_command(
     modes = [m.strip() for m in mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
-        raise typer.BadParameter(f"unknown mode {', '.join(unknown)}; choose from {', '.join(MODES)}",
-                                 param_hint="--mode")
+        raise typer.BadParameter(
+            f"unknown mode {', '.join(unknown)}; choose from {', '.join(MODES)}", param_hint="--mode"
+        )
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -336,8 +344,15 @@ def eval_command(
     except ValueError as exc:
         _fail(str(exc), code=2)
     try:
-        with Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True, disable=as_json) as bar:
+        with Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=as_json,
+        ) as bar:
             task = bar.add_task(f"asking ({', '.join(modes)})", total=None)
             service = _service()
 

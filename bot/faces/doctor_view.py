@@ -45,5 +45,9 @@ def _check_sqlite(path: Path) -> Check:
         result, tables = str(exc), 0
     if result == "ok":
         return Check("state store", "ok", f"{tables} tables at {path}")
-    return Check("state store", "broken", f"{path}: {result}; move it aside (conversations and feedback in it "
-                                          "are lost; a new one is made on the next run)")
+    return Check(
+        "state store",
+        "broken",
+        f"{path}: {result}; move it aside (conversations and feedback in it "
+        "are lost; a new one is made on the next run)",
+    )

@@ -44,8 +44,10 @@ def one_ingest_at_a_time(data_dir: Path, on_wait: Callable[[str], None]) -> Iter
             lock.acquire()
         (data_dir / PID_FILE).write_text(f"{os.getpid()}\n")
     except OSError as exc:  # read-only, not a directory, no permission, disk full
-        raise NotWritable(f"cannot write {exc.filename or data_dir} ({exc.strerror or type(exc).__name__}): "
-                          f"ingest needs write access to the data dir (SPACEBOT_DATA_DIR={data_dir})") from None
+        raise NotWritable(
+            f"cannot write {exc.filename or data_dir} ({exc.strerror or type(exc).__name__}): "
+            f"ingest needs write access to the data dir (SPACEBOT_DATA_DIR={data_dir})"
+        ) from None
     try:
         yield
     finally:

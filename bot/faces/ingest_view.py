@@ -21,9 +21,16 @@ class IngestView(Progress):
         from rich.progress import Progress as Bar
 
         self.bar = Bar(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=console, transient=True, disable=quiet or not console.is_terminal,
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            disable=quiet or not console.is_terminal,
         )
         self.reading = None
         self.embedding = None
@@ -64,8 +71,10 @@ class IngestView(Progress):
         self.bar.update(self.embedding, advance=chunks)
         task = self.bar.tasks[self.embedding]
         if task.elapsed:
-            self.bar.update(self.embedding, rate=f"{self.articles / task.elapsed:.1f} art/s "
-                                                  f"{task.completed / task.elapsed:.1f} chunks/s")
+            self.bar.update(
+                self.embedding,
+                rate=f"{self.articles / task.elapsed:.1f} art/s {task.completed / task.elapsed:.1f} chunks/s",
+            )
 
 
 def interrupted_line(view: IngestView) -> str:
@@ -86,11 +95,20 @@ def print_summary(console, summary: IngestSummary) -> None:
     table = Table(title=f"ingest — {summary.location}", show_header=True)
     for column in ("new", "changed", "unchanged", "removed", "chunks written", "failed", "seconds"):
         table.add_column(column, justify="right")
-    table.add_row(str(summary.new), str(summary.changed), str(summary.unchanged), str(summary.removed),
-                  str(summary.chunks), str(len(summary.failed)), f"{summary.seconds:.1f}")
+    table.add_row(
+        str(summary.new),
+        str(summary.changed),
+        str(summary.unchanged),
+        str(summary.removed),
+        str(summary.chunks),
+        str(len(summary.failed)),
+        f"{summary.seconds:.1f}",
+    )
     console.print(table)
-    console.print(f"{summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged; "
-                  f"index holds {summary.total_articles} articles in {summary.total_chunks} chunks",
-                  highlight=False)
+    console.print(
+        f"{summary.new} new, {summary.changed} changed, {summary.unchanged} unchanged; "
+        f"index holds {summary.total_articles} articles in {summary.total_chunks} chunks",
+        highlight=False,
+    )
     for repaired in summary.repaired:
         console.print(f"repaired {repaired}", highlight=False)

@@ -31,8 +31,14 @@ class LineStyle:
 PLAIN = LineStyle()
 
 
-def source_line(numbers: list[int] | None, title: str, source: str | None, published: str | None,
-                url: str | None, style: LineStyle = PLAIN) -> str:
+def source_line(
+    numbers: list[int] | None,
+    title: str,
+    source: str | None,
+    published: str | None,
+    url: str | None,
+    style: LineStyle = PLAIN,
+) -> str:
     """`[1][3] title — source, date, url` (numbers: the passages of one article), or
     `- title — ...` without numbers, written in `style`."""
     head = "".join(f"[{n}]" for n in numbers) if numbers else style.bullet

@@ -43,8 +43,9 @@ class ConversationStore:
 
         from bot.state.schema import turns
 
-        stale = (select(turns.c.conversation).group_by(turns.c.conversation)
-                 .having(func.max(turns.c.at) < self._cutoff()))
+        stale = (
+            select(turns.c.conversation).group_by(turns.c.conversation).having(func.max(turns.c.at) < self._cutoff())
+        )
         with self.db.begin() as connection:
             return connection.execute(delete(turns).where(turns.c.conversation.in_(stale))).rowcount
 
@@ -54,25 +55,35 @@ class ConversationStore:
 
         from bot.state.schema import turns
 
-        query = (select(turns.c.question, turns.c.answer, turns.c.article_ids, turns.c.refused)
-                 .where(turns.c.conversation == conversation,
-                        turns.c.at >= self._cutoff())  # a long-running bot must not revive old threads
-                 .order_by(turns.c.at.desc(), turns.c.id.desc()).limit(limit))
+        query = (
+            select(turns.c.question, turns.c.answer, turns.c.article_ids, turns.c.refused)
+            .where(
+                turns.c.conversation == conversation, turns.c.at >= self._cutoff()
+            )  # a long-running bot must not revive old threads
+            .order_by(turns.c.at.desc(), turns.c.id.desc())
+            .limit(limit)
+        )
         with self.db.begin() as connection:
             rows = connection.execute(query).all()
         return [Turn(q, a, json.loads(ids), bool(r)) for q, a, ids, r in reversed(rows)]
 
-    def append(self, conversation: str, question: str, answer: str, article_ids: list[str],
-               refused: bool) -> None:
+    def append(self, conversation: str, question: str, answer: str, article_ids: list[str], refused: bool) -> None:
         """Add one turn at the clock's now."""
         from sqlalchemy import insert
 
         from bot.state.schema import turns
 
         with self.db.begin() as connection:
-            connection.execute(insert(turns).values(
-                conversation=conversation, at=self.db.clock(), question=question, answer=answer,
-                article_ids=json.dumps(article_ids), refused=int(refused)))
+            connection.execute(
+                insert(turns).values(
+                    conversation=conversation,
+                    at=self.db.clock(),
+                    question=question,
+                    answer=answer,
+                    article_ids=json.dumps(article_ids),
+                    refused=int(refused),
+                )
+            )
         self._appended += 1
         if self._appended % EXPIRE_EVERY == 0:
             self.expire()

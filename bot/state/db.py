@@ -134,8 +134,7 @@ class Database:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as exc:
-            raise StateUnavailable(
-                f"cannot use the state database {self.location}: {_first_line(exc.orig)}") from None
+            raise StateUnavailable(f"cannot use the state database {self.location}: {_first_line(exc.orig)}") from None
 
     def insert(self, table: Table):
         """An INSERT for this backend, with `.on_conflict_do_nothing/_do_update`."""
@@ -188,8 +187,13 @@ def _make_engine(url: str, backend: str) -> Engine:
     from sqlalchemy import create_engine, event
 
     if backend == "postgresql":
-        return create_engine(url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW, pool_pre_ping=True,
-                             connect_args={"connect_timeout": PG_CONNECT_TIMEOUT})
+        return create_engine(
+            url,
+            pool_size=PG_POOL_SIZE,
+            max_overflow=PG_MAX_OVERFLOW,
+            pool_pre_ping=True,
+            connect_args={"connect_timeout": PG_CONNECT_TIMEOUT},
+        )
     path = Path(url.removeprefix("sqlite:///"))
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})

@@ -19,8 +19,9 @@ SWEEP_EVERY = 60.0  # seconds between deletions of expired ids by one process
 class SeenEvents:
     """A persistent set of event ids with the time each was first seen."""
 
-    def __init__(self, db: Database | str | Path, ttl_seconds: float = DEFAULT_TTL, *,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, db: Database | str | Path, ttl_seconds: float = DEFAULT_TTL, *, clock: Clock | None = None
+    ) -> None:
         self.db = as_database(db, clock)
         self.ttl = float(ttl_seconds)
         self._last_sweep = float("-inf")
@@ -36,8 +37,9 @@ class SeenEvents:
         cutoff = now - self.ttl
         insert = self.db.insert(seen).values(event_id=event_id, seen_at=now)
         # An id seen before the cutoff is taken over (counts as new); a live one stays untouched.
-        insert = insert.on_conflict_do_update(index_elements=[seen.c.event_id], set_={"seen_at": now},
-                                              where=seen.c.seen_at < cutoff).returning(seen.c.event_id)
+        insert = insert.on_conflict_do_update(
+            index_elements=[seen.c.event_id], set_={"seen_at": now}, where=seen.c.seen_at < cutoff
+        ).returning(seen.c.event_id)
         with self.db.begin() as connection:
             if now - self._last_sweep > SWEEP_EVERY:
                 self._last_sweep = now

@@ -71,10 +71,18 @@ class FeedbackStore:
 
         key = secrets.token_hex(KEY_BYTES)
         with self.db.begin() as connection:
-            connection.execute(insert(feedback_answers).values(
-                key=key, question=question, answer=answer, article_ids=json.dumps(list(article_ids)),
-                refused=int(refused), channel=channel, conversation_id=conversation_id,
-                created_at=self.db.clock()))
+            connection.execute(
+                insert(feedback_answers).values(
+                    key=key,
+                    question=question,
+                    answer=answer,
+                    article_ids=json.dumps(list(article_ids)),
+                    refused=int(refused),
+                    channel=channel,
+                    conversation_id=conversation_id,
+                    created_at=self.db.clock(),
+                )
+            )
         return key
 
     def lookup(self, key: str) -> StoredAnswer | None:
@@ -84,9 +92,18 @@ class FeedbackStore:
         from bot.state.schema import feedback_answers as t
 
         with self.db.begin() as connection:
-            row = connection.execute(select(
-                t.c.key, t.c.question, t.c.answer, t.c.article_ids, t.c.refused, t.c.channel,
-                t.c.conversation_id, t.c.created_at).where(t.c.key == key)).first()
+            row = connection.execute(
+                select(
+                    t.c.key,
+                    t.c.question,
+                    t.c.answer,
+                    t.c.article_ids,
+                    t.c.refused,
+                    t.c.channel,
+                    t.c.conversation_id,
+                    t.c.created_at,
+                ).where(t.c.key == key)
+            ).first()
         if row is None:
             return None
         return StoredAnswer(row[0], row[1], row[2], json.loads(row[3]), bool(row[4]), row[5], row[6], row[7])
@@ -111,9 +128,19 @@ class FeedbackStore:
         if vote not in (1, -1):
             raise ValueError("vote must be +1 or -1")
         with self.db.begin() as connection:
-            result = connection.execute(insert(feedback_votes).values(
-                key=key, question=question, answer=answer, article_ids=json.dumps(list(article_ids)),
-                vote=vote, user=user, channel=channel, ts=ts, created_at=self.db.clock()))
+            result = connection.execute(
+                insert(feedback_votes).values(
+                    key=key,
+                    question=question,
+                    answer=answer,
+                    article_ids=json.dumps(list(article_ids)),
+                    vote=vote,
+                    user=user,
+                    channel=channel,
+                    ts=ts,
+                    created_at=self.db.clock(),
+                )
+            )
             return int(result.inserted_primary_key[0])
 
     def list(self, limit: int | None = None) -> list[Feedback]:
@@ -124,14 +151,34 @@ class FeedbackStore:
 
         if limit is not None and limit <= 0:
             return []
-        query = select(t.c.id, t.c.key, t.c.question, t.c.answer, t.c.article_ids, t.c.vote, t.c.user,
-                       t.c.channel, t.c.ts, t.c.created_at).order_by(t.c.id.desc())
+        query = select(
+            t.c.id,
+            t.c.key,
+            t.c.question,
+            t.c.answer,
+            t.c.article_ids,
+            t.c.vote,
+            t.c.user,
+            t.c.channel,
+            t.c.ts,
+            t.c.created_at,
+        ).order_by(t.c.id.desc())
         if limit is not None:
             query = query.limit(limit)
         with self.db.begin() as connection:
             rows = connection.execute(query).all()
         return [
-            Feedback(question=r[2], answer=r[3], article_ids=json.loads(r[4]), vote=r[5], user=r[6],
-                     channel=r[7], ts=r[8], key=r[1], created_at=r[9], id=r[0])
+            Feedback(
+                question=r[2],
+                answer=r[3],
+                article_ids=json.loads(r[4]),
+                vote=r[5],
+                user=r[6],
+                channel=r[7],
+                ts=r[8],
+                key=r[1],
+                created_at=r[9],
+                id=r[0],
+            )
             for r in reversed(rows)
         ]

@@ -16,7 +16,8 @@ metadata = MetaData()
 _ID = BigInteger().with_variant(Integer(), "sqlite")
 
 turns = Table(
-    "turns", metadata,
+    "turns",
+    metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),  # ties on `at` keep insertion order
     Column("conversation", Text, nullable=False),
     Column("at", Float, nullable=False),
@@ -28,14 +29,16 @@ turns = Table(
 )
 
 slack_seen_events = Table(
-    "slack_seen_events", metadata,
+    "slack_seen_events",
+    metadata,
     Column("event_id", Text, primary_key=True),  # the unique insert that makes "answered once"
     Column("seen_at", Float, nullable=False),
     Index("slack_seen_events_at", "seen_at"),
 )
 
 feedback_answers = Table(
-    "feedback_answers", metadata,
+    "feedback_answers",
+    metadata,
     Column("key", Text, primary_key=True),
     Column("question", Text, nullable=False),
     Column("answer", Text, nullable=False),
@@ -47,7 +50,8 @@ feedback_answers = Table(
 )
 
 feedback_votes = Table(
-    "feedback_votes", metadata,
+    "feedback_votes",
+    metadata,
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("key", Text),
     Column("question", Text, nullable=False),

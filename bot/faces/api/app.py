@@ -48,8 +48,12 @@ def create_app(settings: Settings, service=None) -> FastAPI:
     from bot.state.db import sqlalchemy_url
 
     sqlalchemy_url(settings.state_url)  # a malformed SPACEBOT_DATABASE_URL stops start-up (ValueError)
-    live = LiveService(settings, None if service is not None else _service_factory(settings),
-                       service=service, poll_seconds=settings.index_poll_seconds)
+    live = LiveService(
+        settings,
+        None if service is not None else _service_factory(settings),
+        service=service,
+        poll_seconds=settings.index_poll_seconds,
+    )
     metrics = Metrics()
 
     @asynccontextmanager
@@ -60,8 +64,12 @@ def create_app(settings: Settings, service=None) -> FastAPI:
         yield
         live.stop()
 
-    app = FastAPI(title="spacebot", version="0.1.0", lifespan=lifespan,
-                  description="Answers questions about space policy from ingested news articles, with citations.")
+    app = FastAPI(
+        title="spacebot",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Answers questions about space policy from ingested news articles, with citations.",
+    )
     app.state.live, app.state.metrics = live, metrics
     _add_error_handlers(app)
     # Full paths on each route, no `prefix=`: a route's own `path` is then its template
@@ -72,8 +80,12 @@ def create_app(settings: Settings, service=None) -> FastAPI:
     if settings.cors_origin_list:
         from fastapi.middleware.cors import CORSMiddleware
 
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origin_list,
-                           allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origin_list,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     app.add_middleware(LimitBody, max_bytes=settings.api_max_body_kb * 1024)
     app.add_middleware(CountRequests, metrics=metrics)  # outermost: 401s and 413s are counted too
     return app
@@ -90,8 +102,11 @@ def _bearer(settings: Settings):
 
     def require_token(authorization: str | None = Header(None, include_in_schema=False)) -> None:
         if not token.allows(authorization):
-            raise HTTPException(401, "a valid `Authorization: Bearer <SPACEBOT_API_TOKEN>` header is required",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "a valid `Authorization: Bearer <SPACEBOT_API_TOKEN>` header is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     return require_token
 
@@ -118,8 +133,7 @@ def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIRo
 
         def run(on_token=None) -> dict:
             started = time.perf_counter()
-            answer = service.ask(question, conversation_id=conversation, filters=filters, k=body.k,
-                                 on_token=on_token)
+            answer = service.ask(question, conversation_id=conversation, filters=filters, k=body.k, on_token=on_token)
             metrics.observe_answer(time.perf_counter() - started, answer)
             return answer.to_dict() | {"conversation_id": conversation}
 
@@ -156,9 +170,13 @@ def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIRo
         turns = live.current.conversations.history(conversation_id, limit=MAX_TURNS_SHOWN)
         if not turns:
             raise HTTPException(404, f"no conversation {conversation_id!r} (never started, or expired)")
-        return {"conversation_id": conversation_id,
-                "turns": [{"question": t.question, "answer": t.answer, "article_ids": t.article_ids,
-                           "refused": t.refused} for t in turns]}
+        return {
+            "conversation_id": conversation_id,
+            "turns": [
+                {"question": t.question, "answer": t.answer, "article_ids": t.article_ids, "refused": t.refused}
+                for t in turns
+            ],
+        }
 
     return router
 
@@ -177,8 +195,10 @@ def _ops_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIR
     def readyz():
         checks = {"index": _index_problem(live), "state": _state_problem(settings)}
         ready = not any(checks.values())
-        body = {"status": "ready" if ready else "unavailable",
-                **{name: problem or "ok" for name, problem in checks.items()}}
+        body = {
+            "status": "ready" if ready else "unavailable",
+            **{name: problem or "ok" for name, problem in checks.items()},
+        }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", summary="Prometheus metrics")
@@ -239,8 +259,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors())
         return JSONResponse({"error": f"bad request: {problems}"}, status_code=400)
 
     for kind in (QuestionError, StoreUnavailable, StateUnavailable, Exception):

@@ -49,12 +49,20 @@ class LimitBody:
         await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
 
     async def _refuse(self, send) -> None:
-        payload = json.dumps({"error": f"the request body is over the limit of {self.max_bytes // 1024} KB "
-                                       "(SPACEBOT_API_MAX_BODY_KB)"}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode()),
-                                (b"connection", b"close")]})
+        payload = json.dumps(
+            {"error": f"the request body is over the limit of {self.max_bytes // 1024} KB (SPACEBOT_API_MAX_BODY_KB)"}
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 

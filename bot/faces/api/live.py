@@ -25,8 +25,9 @@ _NOT_LOADED = object()  # `current` has not loaded the index yet: any fingerprin
 class LiveService:
     """Holds `current`, the service questions go to; `refresh()` swaps in a fresh one when needed."""
 
-    def __init__(self, settings, factory: Callable[[], object] | None = None, service=None,
-                 poll_seconds: float = 0.0) -> None:
+    def __init__(
+        self, settings, factory: Callable[[], object] | None = None, service=None, poll_seconds: float = 0.0
+    ) -> None:
         """`factory()` opens a new service (None: `service` is used as is and never replaced)."""
         self.settings = settings
         self.factory = factory

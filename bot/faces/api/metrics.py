@@ -25,19 +25,26 @@ class Metrics:
 
         disable_created_metrics()  # no `*_created` series: one per counter, of no use on a dashboard
         self.registry = CollectorRegistry()
-        self.requests = Counter("spacebot_http_requests", "HTTP requests by route, method and status",
-                                ["route", "method", "status"], registry=self.registry)
-        self.answer_seconds = Histogram("spacebot_answer_seconds", "Time to answer one question",
-                                        buckets=ANSWER_BUCKETS, registry=self.registry)
-        self.answers = Counter("spacebot_answers", "Questions answered (refusals included)",
-                               registry=self.registry)
-        self.refusals = Counter("spacebot_refusals", "Questions the articles did not answer",
-                                registry=self.registry)
-        self.llm_fallbacks = Counter("spacebot_llm_fallbacks",
-                                     "Answers given as quoted sentences because the LLM failed",
-                                     registry=self.registry)
-        self.ingested = Counter("spacebot_ingest_articles", "Articles handled by POST /v1/ingest, by outcome",
-                                ["outcome"], registry=self.registry)
+        self.requests = Counter(
+            "spacebot_http_requests",
+            "HTTP requests by route, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.answer_seconds = Histogram(
+            "spacebot_answer_seconds", "Time to answer one question", buckets=ANSWER_BUCKETS, registry=self.registry
+        )
+        self.answers = Counter("spacebot_answers", "Questions answered (refusals included)", registry=self.registry)
+        self.refusals = Counter("spacebot_refusals", "Questions the articles did not answer", registry=self.registry)
+        self.llm_fallbacks = Counter(
+            "spacebot_llm_fallbacks", "Answers given as quoted sentences because the LLM failed", registry=self.registry
+        )
+        self.ingested = Counter(
+            "spacebot_ingest_articles",
+            "Articles handled by POST /v1/ingest, by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""

@@ -13,10 +13,13 @@ class AskRequest(BaseModel):
     """A question, optionally in a conversation and restricted like `spacebot ask`'s options."""
 
     question: str | None = Field(
-        None, description="The question (the CLI's rules: not empty, at most 2,000 characters).")
+        None, description="The question (the CLI's rules: not empty, at most 2,000 characters)."
+    )
     conversation_id: str | None = Field(
-        None, max_length=200,
-        description="Continue this conversation; omitted: a new one is started and its id returned.")
+        None,
+        max_length=200,
+        description="Continue this conversation; omitted: a new one is started and its id returned.",
+    )
     source: str | None = Field(None, description="Only articles from this source (see GET /v1/sources).")
     since: date | None = Field(None, description="Only articles published on or after this date.")
     until: date | None = Field(None, description="Only articles published on or before this date.")

@@ -23,11 +23,22 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: 
 
     from bot.faces.api.app import create_app
 
-    log.info("spacebot API on http://%s:%s (docs at /docs), %d worker(s), state in %s", host, port, workers,
-             _state_location(settings))
+    log.info(
+        "spacebot API on http://%s:%s (docs at /docs), %d worker(s), state in %s",
+        host,
+        port,
+        workers,
+        _state_location(settings),
+    )
     if workers > 1:
-        uvicorn.run("bot.faces.api.serve:app_from_environment", factory=True, host=host, port=port,
-                    workers=workers, log_level="info")
+        uvicorn.run(
+            "bot.faces.api.serve:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+        )
     else:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 

@@ -15,8 +15,9 @@ import threading
 from collections.abc import AsyncIterator, Callable
 
 
-async def answer_events(run: Callable[[Callable[[str], None]], dict],
-                        describe_error: Callable[[BaseException], tuple[int, str]]) -> AsyncIterator[dict]:
+async def answer_events(
+    run: Callable[[Callable[[str], None]], dict], describe_error: Callable[[BaseException], tuple[int, str]]
+) -> AsyncIterator[dict]:
     """Run `run(on_token)` in a worker thread and yield its pieces and its result as SSE events.
 
     `run` returns the final payload; `describe_error(exc)` gives `(status, message)`

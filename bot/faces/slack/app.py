@@ -45,8 +45,7 @@ __all__ = ["AskService", "build_app", "conversation_id"]  # AskService: serve.py
 log = logging.getLogger("spacebot.slack")
 
 EMPTY_QUESTION_HINT = (
-    "Ask me a question about space policy, for example "
-    "_What did the Artemis Accords commit signatories to?_"
+    "Ask me a question about space policy, for example _What did the Artemis Accords commit signatories to?_"
 )
 
 
@@ -149,8 +148,7 @@ def build_app(
     return app
 
 
-def _bolt_app(settings: Settings, client: WebClient | None, token_verification_enabled: bool,
-              workers: int) -> App:
+def _bolt_app(settings: Settings, client: WebClient | None, token_verification_enabled: bool, workers: int) -> App:
     """A Bolt `App` that acks in the request thread and runs lazy listeners on `workers` threads."""
     from concurrent.futures import ThreadPoolExecutor
 
@@ -214,8 +212,15 @@ def _question_listeners(service: AskService, feedback: FeedbackStore):
     return answer_mention, answer_dm
 
 
-def reply(service: AskService, feedback: FeedbackStore, client: WebClient, channel: str, thread_ts: str | None,
-          conv: str, question: str) -> None:
+def reply(
+    service: AskService,
+    feedback: FeedbackStore,
+    client: WebClient,
+    channel: str,
+    thread_ts: str | None,
+    conv: str,
+    question: str,
+) -> None:
     """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
     if not question:
         post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
@@ -236,8 +241,14 @@ def reply(service: AskService, feedback: FeedbackStore, client: WebClient, chann
         return
     key = None
     try:
-        key = feedback.remember(question, answer.text, [c.article_id for c in answer.citations],
-                                refused=answer.refused, channel=channel, conversation_id=conv)
+        key = feedback.remember(
+            question,
+            answer.text,
+            [c.article_id for c in answer.citations],
+            refused=answer.refused,
+            channel=channel,
+            conversation_id=conv,
+        )
     except Exception:  # feedback is a nicety: answer anyway, without buttons
         log.exception("could not store the answer for feedback")
     message = render_answer(answer, key)
@@ -270,8 +281,12 @@ def _vote_listener(feedback: FeedbackStore):
         if not (channel and ts):
             return
         try:
-            client.chat_update(channel=channel, ts=ts, text=message.get("text") or "spacebot answer",
-                               blocks=with_feedback_recorded(message.get("blocks") or [], vote, user))
+            client.chat_update(
+                channel=channel,
+                ts=ts,
+                text=message.get("text") or "spacebot answer",
+                blocks=with_feedback_recorded(message.get("blocks") or [], vote, user),
+            )
         except Exception:
             log.exception("could not update the message after feedback")
 

@@ -21,10 +21,7 @@ FEEDBACK_BLOCK_ID = "spacebot_feedback"
 ACTION_UP = "feedback_up"
 ACTION_DOWN = "feedback_down"
 REFUSAL_HEADER = ":mag: *The ingested articles don't answer this.*"
-APOLOGY = (
-    ":warning: Sorry, something went wrong while answering that. "
-    "Please try again in a moment."
-)
+APOLOGY = ":warning: Sorry, something went wrong while answering that. Please try again in a moment."
 
 PLACEHOLDER = ":hourglass_flowing_sand: _Looking through the articles…_"
 WRITING = ":pencil2: _writing…_"

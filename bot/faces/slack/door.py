@@ -59,8 +59,9 @@ def new_request_id() -> str:
 def unexpected_error(error: BaseException, request_id: str | None) -> None:
     """The one log line for an error nobody expected (the traceback only at DEBUG)."""
     detail = " ".join(str(error).split())[:200]
-    log.error("internal error in request %s: %s%s", request_id or "-", type(error).__name__,
-              f": {detail}" if detail else "")
+    log.error(
+        "internal error in request %s: %s%s", request_id or "-", type(error).__name__, f": {detail}" if detail else ""
+    )
     log.debug("traceback of request %s", request_id or "-", exc_info=error)
 
 
@@ -132,20 +133,72 @@ _TEXT, _OBJECT, _OBJECTS = (str,), (dict,), "list of objects"
 # The type of every field Bolt itself reads from a payload (its matchers, its context
 # builders): a field of another type would make Bolt fail inside, after our door.
 _PAYLOAD_SHAPE: dict[str, tuple | str] = {
-    **dict.fromkeys(("type", "event_id", "team_id", "api_app_id", "token", "challenge", "trigger_id",
-                     "response_url", "callback_id", "user_id", "channel_id", "enterprise_id", "command",
-                     "context_team_id", "context_enterprise_id", "function_execution_id",
-                     "bot_access_token", "action_id", "subtype", "thread_ts", "ssl_check"), _TEXT),
-    **dict.fromkeys(("event", "view", "container", "message", "channel", "user", "function_data", "item",
-                     "previous_message", "assistant_thread", "state", "workflow_step"), _OBJECT),
+    **dict.fromkeys(
+        (
+            "type",
+            "event_id",
+            "team_id",
+            "api_app_id",
+            "token",
+            "challenge",
+            "trigger_id",
+            "response_url",
+            "callback_id",
+            "user_id",
+            "channel_id",
+            "enterprise_id",
+            "command",
+            "context_team_id",
+            "context_enterprise_id",
+            "function_execution_id",
+            "bot_access_token",
+            "action_id",
+            "subtype",
+            "thread_ts",
+            "ssl_check",
+        ),
+        _TEXT,
+    ),
+    **dict.fromkeys(
+        (
+            "event",
+            "view",
+            "container",
+            "message",
+            "channel",
+            "user",
+            "function_data",
+            "item",
+            "previous_message",
+            "assistant_thread",
+            "state",
+            "workflow_step",
+        ),
+        _OBJECT,
+    ),
     **dict.fromkeys(("team", "enterprise"), (str, dict)),
     **dict.fromkeys(("authorizations", "actions", "response_urls"), _OBJECTS),
 }
 _EVENT_SHAPE: dict[str, tuple | str] = {
-    **dict.fromkeys(("type", "subtype", "ts", "thread_ts", "event_ts", "bot_id", "channel_type",
-                     "user_team", "team_id", "enterprise_id", "function_execution_id"), _TEXT),
-    **dict.fromkeys(("message", "previous_message", "item", "assistant_thread", "bot_profile",
-                     "function", "inputs"), _OBJECT),
+    **dict.fromkeys(
+        (
+            "type",
+            "subtype",
+            "ts",
+            "thread_ts",
+            "event_ts",
+            "bot_id",
+            "channel_type",
+            "user_team",
+            "team_id",
+            "enterprise_id",
+            "function_execution_id",
+        ),
+        _TEXT,
+    ),
+    **dict.fromkeys(
+        ("message", "previous_message", "item", "assistant_thread", "bot_profile", "function", "inputs"), _OBJECT
+    ),
     **dict.fromkeys(("user", "channel", "team", "enterprise"), (str, dict)),
     "authorizations": _OBJECTS,
 }
@@ -153,8 +206,21 @@ _EVENT_SHAPE: dict[str, tuple | str] = {
 
 # Fields Bolt indexes once they are present: null there fails too (elsewhere Slack sends
 # null for "none", e.g. `"enterprise": null`, and Bolt copes).
-_NOT_NULL = frozenset(("event", "view", "actions", "authorizations", "response_urls", "workflow_step",
-                       "function_data", "message", "previous_message", "assistant_thread", "item"))
+_NOT_NULL = frozenset(
+    (
+        "event",
+        "view",
+        "actions",
+        "authorizations",
+        "response_urls",
+        "workflow_step",
+        "function_data",
+        "message",
+        "previous_message",
+        "assistant_thread",
+        "item",
+    )
+)
 
 
 def shape_problem(data: dict, shape: dict[str, tuple | str], prefix: str = "") -> str | None:
@@ -246,6 +312,12 @@ def _status_line(status: int) -> str:
 
 def _respond(start_response: Callable, status: int, text: str, request_id: str) -> list[bytes]:
     body = text.encode("utf-8")
-    start_response(_status_line(status), [("Content-Type", "text/plain; charset=utf-8"),
-                                          ("Content-Length", str(len(body))), (REQUEST_ID_HEADER, request_id)])
+    start_response(
+        _status_line(status),
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            (REQUEST_ID_HEADER, request_id),
+        ],
+    )
     return [body]

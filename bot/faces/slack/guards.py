@@ -71,8 +71,13 @@ def drop_malformed(req, body, next):  # Bolt injects `next` by name
     if problem is None:
         return next()
     event_id = body.get("event_id") if isinstance(body.get("event_id"), str) else "-"
-    log.warning("dropping a malformed %s (event %s, request %s): %s",
-                kind, event_id[:40], req.context.get("request_id", "-"), problem)
+    log.warning(
+        "dropping a malformed %s (event %s, request %s): %s",
+        kind,
+        event_id[:40],
+        req.context.get("request_id", "-"),
+        problem,
+    )
     return BoltResponse(status=200, body="")
 
 

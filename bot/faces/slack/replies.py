@@ -29,8 +29,14 @@ class StreamedReply:
     once). A failed finish is posted as a new message instead.
     """
 
-    def __init__(self, client: WebClient, channel: str, thread_ts: str | None,
-                 interval: float = STREAM_INTERVAL, draft_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str | None,
+        interval: float = STREAM_INTERVAL,
+        draft_timeout: float = 5.0,
+    ) -> None:
         from slack_sdk import WebClient
 
         from bot.core.generate import StreamThrottle
@@ -39,8 +45,13 @@ class StreamedReply:
         self.channel = channel
         self.thread_ts = thread_ts
         self._drafts = WebClient(  # drafts only: no retries, a short timeout
-            token=client.token, base_url=client.base_url, timeout=max(1, round(draft_timeout)),
-            ssl=client.ssl, proxy=client.proxy, headers=dict(client.headers or {}), retry_handlers=[],
+            token=client.token,
+            base_url=client.base_url,
+            timeout=max(1, round(draft_timeout)),
+            ssl=client.ssl,
+            proxy=client.proxy,
+            headers=dict(client.headers or {}),
+            retry_handlers=[],
         )
         self._paused_until = 0.0
         self._stopped = False
@@ -66,8 +77,11 @@ class StreamedReply:
                 self._paused_until = time.monotonic() + wait
                 log.info("drafts rate-limited in %s; pausing them for %.0fs", self.channel, wait)
                 return
-            log.warning("chat.update of a draft failed in %s (%s); no more drafts for this answer",
-                        self.channel, type(exc).__name__)
+            log.warning(
+                "chat.update of a draft failed in %s (%s); no more drafts for this answer",
+                self.channel,
+                type(exc).__name__,
+            )
             self._stopped = True
 
     def finish(self, message: dict[str, Any]) -> bool:

@@ -136,4 +136,3 @@ def run(
             "or run with --http and SLACK_SIGNING_SECRET"
         )
     serve_socket_mode(build_app(settings, service), app_token)
-

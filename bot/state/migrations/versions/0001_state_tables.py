@@ -81,8 +81,10 @@ def _give_legacy_turns_an_id() -> None:
         return
     op.drop_index("turns_by_conversation", table_name="turns", if_exists=True)
     _create_turns("turns_keyed")
-    op.execute("INSERT INTO turns_keyed (id, conversation, at, question, answer, article_ids, refused)"
-               " SELECT rowid, conversation, at, question, answer, article_ids, refused FROM turns")
+    op.execute(
+        "INSERT INTO turns_keyed (id, conversation, at, question, answer, article_ids, refused)"
+        " SELECT rowid, conversation, at, question, answer, article_ids, refused FROM turns"
+    )
     op.drop_table("turns")
     op.rename_table("turns_keyed", "turns")
     _index_turns()
