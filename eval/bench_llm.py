@@ -427,6 +427,35 @@ def _earlier_rows(args, sets: dict[str, list]) -> tuple[dict, set[tuple[str, str
     return rows, kept
 
 
+def _llm_service(args: argparse.Namespace, url: str, base: dict, index):
+    """(the LLM-mode AnswerService sharing `index`, its recording client, the limits)."""
+    from bot.core.service import AnswerService, LLMLimits
+    from ingest.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        SPACEBOT_LLM_BASE_URL=url,
+        SPACEBOT_LLM_TIMEOUT=args.timeout,
+        SPACEBOT_LLM_CONTEXT=args.ctx,
+        **base,
+    )
+    limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
+    llm = AnswerService(settings, index=index, llm_limits=limits)
+    raw = RawReplies(llm.llm)
+    llm.__dict__["llm"] = raw  # the cached property, replaced by the recording wrapper
+    return llm, raw, limits
+
+
+def _progress(done: int, total: int, qid: str, row: dict) -> None:
+    """One stderr line per question: the LLM's time and whether its answer was used."""
+    print(
+        f"[{done}/{total}] {qid}: llm {row['total_ms'] / 1000:.1f} s"
+        f"{' (own answer)' if row['llm_used'] else ''}"
+        f"{' fell back: ' + ', '.join(row['fallback_reasons']) if row['fallback_reasons'] else ''}",
+        file=sys.stderr,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.render:
@@ -436,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    from bot.core.service import AnswerService, LLMLimits
+    from bot.core.service import AnswerService
     from ingest.settings import Settings
     from ingest.store import StoreUnavailable
 
@@ -458,17 +487,7 @@ def main(argv: list[str] | None = None) -> int:
     rows, kept = _earlier_rows(args, sets)
     started = time.perf_counter()
     with llm_url(args.llm_url, args.threads, args.ctx, args.llm_gguf) as url:
-        settings = Settings(
-            _env_file=None,
-            SPACEBOT_LLM_BASE_URL=url,
-            SPACEBOT_LLM_TIMEOUT=args.timeout,
-            SPACEBOT_LLM_CONTEXT=args.ctx,
-            **base,
-        )
-        limits = LLMLimits(articles=args.articles, per_article=args.passages_per_article, max_tokens=args.max_tokens)
-        llm = AnswerService(settings, index=index, llm_limits=limits)
-        raw = RawReplies(llm.llm)
-        llm.__dict__["llm"] = raw  # the cached property, replaced by the recording wrapper
+        llm, raw, limits = _llm_service(args, url, base, index)
         model = raw.model
         # warm up the query encoder, the openai client and the model, on nothing the
         # questions ask (llama.cpp would otherwise reuse the first question's prompt)
@@ -493,13 +512,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                 record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
-                r = rows[name]["llm"][-1]
-                print(
-                    f"[{done}/{total}] {q.id}: llm {r['total_ms'] / 1000:.1f} s"
-                    f"{' (own answer)' if r['llm_used'] else ''}"
-                    f"{' fell back: ' + ', '.join(r['fallback_reasons']) if r['fallback_reasons'] else ''}",
-                    file=sys.stderr,
-                )
+                _progress(done, total, q.id, rows[name]["llm"][-1])
     result = record(args, argv, data_dir, sets, rows, model, time.perf_counter() - started)
     print(table(result["summary"]))
     if args.doc:

@@ -135,25 +135,34 @@ def markdown_report(
         [[m] + [_fmt(k, s.get(k)) for k, _ in COLUMNS] for m, s in modes.items()],
     )
 
-    if base:
-        lines += ["", "## Change vs baseline", ""]
-        if baseline_label:
-            lines += [f"Baseline: `{baseline_label}`.", ""]
-        rows = []
-        for m, s in modes.items():
-            if m not in base:
-                rows.append([m] + ["new mode"] + [""] * (len(COLUMNS) - 1))
-                continue
-            rows.append(
-                [m]
-                + [
-                    _fmt_delta(k, d) if (d := _delta(k, s.get(k), base[m].get(k))) is not None else "–"
-                    for k, _ in COLUMNS
-                ]
-            )
-        lines += _md_table(["mode"] + [label for _, label in COLUMNS], rows)
+    lines += _change_section(modes, base, baseline_label)
+    lines += _kind_section(modes, base)
+    lines += _missed_section(result)
+    return "\n".join(lines) + "\n"
 
-    lines += ["", "## Retrieval by question kind"]
+
+def _change_section(modes: dict, base: dict, baseline_label: str | None) -> list[str]:
+    """Each mode's summary figures against the baseline's (none without a baseline)."""
+    if not base:
+        return []
+    lines = ["", "## Change vs baseline", ""]
+    if baseline_label:
+        lines += [f"Baseline: `{baseline_label}`.", ""]
+    rows = []
+    for m, s in modes.items():
+        if m not in base:
+            rows.append([m] + ["new mode"] + [""] * (len(COLUMNS) - 1))
+            continue
+        rows.append(
+            [m]
+            + [_fmt_delta(k, d) if (d := _delta(k, s.get(k), base[m].get(k))) is not None else "–" for k, _ in COLUMNS]
+        )
+    return lines + _md_table(["mode"] + [label for _, label in COLUMNS], rows)
+
+
+def _kind_section(modes: dict, base: dict) -> list[str]:
+    """Retrieval per question kind and mode, with the change vs baseline in brackets."""
+    lines = ["", "## Retrieval by question kind"]
     for m, s in modes.items():
         lines += ["", f"### {m}", ""]
         base_kinds = (base.get(m) or {}).get("per_kind") or {}
@@ -169,8 +178,12 @@ def markdown_report(
         if base_kinds:
             lines += ["Changes vs baseline in brackets where non-zero.", ""]
         lines += _md_table(["kind", "n"] + [label for _, label in KIND_COLUMNS], rows)
+    return lines
 
-    lines += ["", "## Missed questions", ""]
+
+def _missed_section(result: EvalResult) -> list[str]:
+    """The questions each mode missed, and how."""
+    lines = ["", "## Missed questions", ""]
     lines += [
         "A question is listed when no relevant article is in the top k (retrieval miss), "
         "when the expected string is missing from the answer, when an answerable question "
@@ -195,7 +208,7 @@ def markdown_report(
                     for r in missed
                 ],
             )
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _relevant(ids: list[str]) -> str:

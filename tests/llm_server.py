@@ -143,6 +143,80 @@ def replies_by_question(answers: dict[str, Sequence[str]]) -> Responder:
     return respond
 
 
+class _StubHandler(http.server.BaseHTTPRequestHandler):
+    """Records each request, then answers it canned, forwarded upstream, or 404.
+    `http_stub` subclasses it with its `stub`, `canned` and `root`."""
+
+    stub: Stub
+    root: str | None = None
+
+    def canned(self, method: str, path: str, body: object) -> Reply | None:
+        return None
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def _handle(self) -> None:
+        size = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(size) if size else b""
+        try:
+            body: object = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw
+        self.stub.requests.append((self.command, self.path, body))
+        reply = self.canned(self.command, self.path, body)
+        if reply is not None:
+            status, ctype, text = reply
+            if isinstance(text, Pieces):
+                return self._stream(status, ctype, text)
+            return self._reply(status, ctype, text.encode())
+        if self.root is None:
+            return self._reply(404, "application/json", b'{"error": "not found"}')
+        return self._forward(raw)
+
+    def _forward(self, raw: bytes) -> None:
+        req = urllib.request.Request(
+            self.root + self.path,
+            data=raw or None,
+            method=self.command,
+            headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
+        )
+        try:
+            up = urllib.request.urlopen(req, timeout=120)
+        except urllib.error.HTTPError as exc:
+            up = exc
+        with up:
+            self.send_response(up.status)
+            self.send_header("Content-Type", up.headers.get("Content-Type", ""))
+            self.end_headers()  # HTTP/1.0: the body ends when the connection closes
+            while chunk := up.read1(65536):
+                self.wfile.write(chunk)
+                self.wfile.flush()
+
+    def _reply(self, status: int, ctype: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, status: int, ctype: str, pieces: Pieces) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()  # HTTP/1.0: the body ends when the connection closes
+        for i, part in enumerate(pieces.parts):
+            if i and pieces.delay:
+                time.sleep(pieces.delay)
+            try:
+                self.wfile.write(part.encode())
+                self.wfile.flush()
+            except OSError:  # the client gave up (e.g. its timeout)
+                return
+
+    do_GET = do_POST = _handle
+
+
 @contextlib.contextmanager
 def http_stub(replies: dict[str, Reply] | Responder | None = None, upstream: str | None = None) -> Iterator[Stub]:
     """A recording HTTP server on 127.0.0.1; its `url` ends in `/v1`.
@@ -154,7 +228,6 @@ def http_stub(replies: dict[str, Reply] | Responder | None = None, upstream: str
     """
     stub = Stub()
     replies = replies or {}
-    root = upstream.removesuffix("/v1") if upstream else None
 
     def canned(method: str, path: str, body: object) -> Reply | None:
         if callable(replies):
@@ -164,68 +237,9 @@ def http_stub(replies: dict[str, Reply] | Responder | None = None, upstream: str
                 return reply
         return None
 
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:  # keep test output quiet
-            pass
-
-        def _handle(self) -> None:
-            size = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(size) if size else b""
-            try:
-                body: object = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw
-            stub.requests.append((self.command, self.path, body))
-            reply = canned(self.command, self.path, body)
-            if reply is not None:
-                status, ctype, text = reply
-                if isinstance(text, Pieces):
-                    return self._stream(status, ctype, text)
-                return self._reply(status, ctype, text.encode())
-            if root is None:
-                return self._reply(404, "application/json", b'{"error": "not found"}')
-            req = urllib.request.Request(
-                root + self.path,
-                data=raw or None,
-                method=self.command,
-                headers={"Content-Type": self.headers.get("Content-Type", "application/json")},
-            )
-            try:
-                up = urllib.request.urlopen(req, timeout=120)
-            except urllib.error.HTTPError as exc:
-                up = exc
-            with up:
-                self.send_response(up.status)
-                self.send_header("Content-Type", up.headers.get("Content-Type", ""))
-                self.end_headers()  # HTTP/1.0: the body ends when the connection closes
-                while chunk := up.read1(65536):
-                    self.wfile.write(chunk)
-                    self.wfile.flush()
-
-        def _reply(self, status: int, ctype: str, data: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _stream(self, status: int, ctype: str, pieces: Pieces) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Cache-Control", "no-cache")
-            self.end_headers()  # HTTP/1.0: the body ends when the connection closes
-            for i, part in enumerate(pieces.parts):
-                if i and pieces.delay:
-                    time.sleep(pieces.delay)
-                try:
-                    self.wfile.write(part.encode())
-                    self.wfile.flush()
-                except OSError:  # the client gave up (e.g. its timeout)
-                    return
-
-        do_GET = do_POST = _handle
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    root = upstream.removesuffix("/v1") if upstream else None
+    handler = type("Handler", (_StubHandler,), {"stub": stub, "root": root, "canned": staticmethod(canned)})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -411,6 +411,46 @@ def test_seen_event_ids_survive_a_restart(fake, tmp_path):
         second.close()
 
 
+def _noise_events(dm: str) -> list[dict]:
+    """Our own reply, another bot, an edit, a channel message: events the bot must ack and ignore."""
+    return [
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": dm,
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "text": "an answer",
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "subtype": "bot_message",
+            "channel_type": "im",
+            "channel": dm,
+            "bot_id": "B0OTHER001",
+            "text": "beep",
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "subtype": "message_changed",
+            "channel_type": "im",
+            "channel": dm,
+            "message": {"user": ASKER, "text": "edited"},
+            "ts": new_ts(),
+        },
+        {
+            "type": "message",
+            "channel_type": "channel",
+            "channel": CHANNEL,
+            "user": ASKER,
+            "text": "chatter",
+            "ts": new_ts(),
+        },
+    ]
+
+
 def test_dm_is_answered_and_bot_messages_and_edits_are_ignored(make_bot, fake):
     service = ScriptedService()
     bot = make_bot(service)
@@ -450,43 +490,7 @@ def test_dm_is_answered_and_bot_messages_and_edits_are_ignored(make_bot, fake):
     bot.wait_replies(ts)
     assert service.calls[-1] == ("And who signed it?", f"slack:{dm}:{ts}")
 
-    # our own reply, another bot, an edit, a channel message: acked (200), never answered
-    noise = [
-        {
-            "type": "message",
-            "channel_type": "im",
-            "channel": dm,
-            "user": BOT_USER_ID,
-            "bot_id": BOT_ID,
-            "text": "an answer",
-            "ts": new_ts(),
-        },
-        {
-            "type": "message",
-            "subtype": "bot_message",
-            "channel_type": "im",
-            "channel": dm,
-            "bot_id": "B0OTHER001",
-            "text": "beep",
-            "ts": new_ts(),
-        },
-        {
-            "type": "message",
-            "subtype": "message_changed",
-            "channel_type": "im",
-            "channel": dm,
-            "message": {"user": ASKER, "text": "edited"},
-            "ts": new_ts(),
-        },
-        {
-            "type": "message",
-            "channel_type": "channel",
-            "channel": CHANNEL,
-            "user": ASKER,
-            "text": "chatter",
-            "ts": new_ts(),
-        },
-    ]
+    noise = _noise_events(dm)
     for event in noise:
         status, _ = bot.send_event(event)
         assert status == 200, event
