@@ -18,7 +18,9 @@ MODES = ("dense", "bm25", "hybrid", "rerank")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009); k = 10/30/60 differ by noise
 CANDIDATES = 100  # chunks each search contributes before grouping
 PASSAGES_PER_ARTICLE = 3  # passages kept per article: what the answerers quote from
-ARTICLE_CANDIDATES = 15  # articles whole-article BM25 adds (each as its best chunk); see docs/BENCHMARKS.md
+# Articles whole-article BM25 adds when it is on (each as its best chunk). 15 = the rerank depth: 5 changed
+# nothing, 10 lowered dev hit@5, 15 moved MRR by +/-0.003 (docs/BENCHMARKS.md "Long articles"), so it is off.
+ARTICLE_CANDIDATES = 15
 
 
 @dataclass
@@ -66,7 +68,7 @@ class Retriever:
         fusion=None,
         rerank_depth: int | None = None,
         reranker: str | None = None,
-        article_signal: bool = True,
+        article_signal: bool = False,
         group_copies: bool = True,
     ):
         from bot.core.rerank import DEPTH
