@@ -26,25 +26,26 @@ class Article:
     published: date | None = None
     path: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    canonical_url: str | None = None  # the address a web page declares its own (<link rel="canonical">)
     # Fields of the input dropped or coerced on the way (one line each, naming input and field);
     # not part of the content hash.
     warnings: list[str] = field(default_factory=list, compare=False)
 
     def content_hash(self, salt: str = "") -> str:
         """Hash of everything that ends up in the index; `salt` carries chunking settings."""
-        payload = json.dumps(
-            [
-                self.title,
-                self.text,
-                self.source,
-                self.url,
-                self.published_iso,
-                self.path,
-                sorted(self.extra.items()),
-                salt,
-            ],
-            ensure_ascii=False,
-        )
+        fields = [
+            self.title,
+            self.text,
+            self.source,
+            self.url,
+            self.published_iso,
+            self.path,
+            sorted(self.extra.items()),
+            salt,
+        ]
+        if self.canonical_url:  # only when declared: the hash of every other article stays as it was
+            fields.append(self.canonical_url)
+        payload = json.dumps(fields, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
 
     @property

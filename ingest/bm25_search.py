@@ -75,6 +75,13 @@ class Bm25Search:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self._retriever.get_scores([token]) > 0)
 
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The BM25 score of every document for query `tokens` (zeros when none is indexed)."""
+        tokens = self.known(tokens)
+        if not tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return self._retriever.get_scores(tokens)
+
     def search(self, tokens: list[str], k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for query `tokens`: `(row, score)`, best first, zero scores dropped."""
         tokens = self.known(tokens)

@@ -24,6 +24,7 @@ TABLE_FIELDS = (
     "published_ts",
     "path",
     "chunk_index",
+    "canonical_url",
 )
 _NOT_METADATA = ("id", "text")  # Chroma keeps these as the record's id and document
 
@@ -50,6 +51,7 @@ class ChunkRecord:
     path: str | None = None
     published: str | None = None  # ISO date, "2024-05-16"
     published_ts: int | None = None  # the same date as epoch seconds (UTC midnight), for range filters
+    canonical_url: str | None = None  # the address the page declares canonical (near-duplicate groups)
 
     @classmethod
     def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
@@ -68,6 +70,7 @@ class ChunkRecord:
             path=article.path,
             published=article.published_iso,
             published_ts=article.published_ts,
+            canonical_url=article.canonical_url,
         )
 
     def metadata(self) -> dict:
@@ -96,6 +99,7 @@ class ChunkRecord:
             path=meta.get("path"),
             published=meta.get("published"),
             published_ts=meta.get("published_ts"),
+            canonical_url=meta.get("canonical_url"),
         )
 
     def table_row(self) -> dict:

@@ -5,8 +5,13 @@ written to one folder, and rebuilt whenever its fingerprint differs from the
 store's contents. The chunk table lets the query side turn chunk ids (from
 either search) into passages without a round trip to Chroma.
 
+It also holds what is derived from whole articles (put back together from their chunks):
+BM25 over each article's whole text, and the groups of near-duplicate articles
+(`ingest.near_duplicates`).
+
 On disk (`SPACEBOT_DATA_DIR/bm25/`): `chunks.json` (table, statistics), `fingerprint.txt`,
-and bm25s's own files under `bm25/`.
+bm25s's own files under `bm25/` (chunks) and `articles/` (whole articles, ids in
+`articles.json`), and `groups.json`.
 """
 
 from __future__ import annotations
@@ -18,14 +23,18 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.article_texts import ArticleText, article_texts
 from ingest.bm25_search import Bm25Search, stemmer, tokenize
 from ingest.chunk_record import TABLE_FIELDS
 from ingest.corpus_stats import CorpusStats
+from ingest.near_duplicates import DuplicateGroups, find_groups, write_groups
 
 TABLE = "chunks.json"
 FINGERPRINT = "fingerprint.txt"
 BM25_DIR = "bm25"
-FORMAT = "2"  # bump when what is indexed changes (2: URL slug words), so old indexes are rebuilt
+ARTICLES_DIR = "articles"
+ARTICLE_IDS = "articles.json"
+FORMAT = "3"  # bump when what is indexed changes (2: URL slug words; 3: articles, groups): old ones are rebuilt
 COLUMNS = TABLE_FIELDS  # the table's columns are `ChunkRecord` fields
 
 
@@ -63,6 +72,11 @@ def indexed_text(row: dict) -> str:
     return f"{row['title']}\n{slug_words(row['url'], row['title'])}\n{row['text']}"
 
 
+def article_indexed_text(article: ArticleText) -> str:
+    """What article-level BM25 indexes: the title, the URL slug words the title lacks, the whole text."""
+    return f"{article.title}\n{slug_words(article.url, article.title)}\n{article.text}"
+
+
 def build(rows: list[dict], fingerprint: str, target: Path) -> None:
     """Index `rows` (`ChunkRecord.table_row()` dicts) and replace the folder `target` atomically."""
     from ingest.derived_files import replace_folder
@@ -72,8 +86,12 @@ def build(rows: list[dict], fingerprint: str, target: Path) -> None:
     stem = stemmer()
     corpus = tokenize([indexed_text(r) for r in rows], stem)
     stats = CorpusStats.of(corpus, columns["text"], stem)
+    articles = article_texts(columns)
     with replace_folder(Path(target)) as staging:
         Bm25Search.build(corpus).save(staging / BM25_DIR)
+        Bm25Search.build(tokenize([article_indexed_text(a) for a in articles], stem)).save(staging / ARTICLES_DIR)
+        (staging / ARTICLE_IDS).write_text(json.dumps([a.article_id for a in articles], ensure_ascii=False))
+        write_groups(find_groups(articles), staging)
         with open(staging / TABLE, "w", encoding="utf-8") as handle:
             json.dump(
                 {
@@ -116,6 +134,9 @@ class KeywordIndex:
         self.table = ChunkTable(data["columns"], data["fingerprint"])
         self.stats = CorpusStats(len(self.table), data.get("doc_freq", {}), frozenset(data.get("proper", ())))
         self.bm25 = Bm25Search.load(target / BM25_DIR, len(self.table))
+        self.article_ids: list[str] = json.loads((target / ARTICLE_IDS).read_text(encoding="utf-8"))
+        self.article_bm25 = Bm25Search.load(target / ARTICLES_DIR, len(self.article_ids))
+        self.groups = DuplicateGroups.load(target)
         self._stemmer = stemmer()
         self.position = {cid: i for i, cid in enumerate(self.table.columns["id"])}
         self._rows_by_article: dict[str, list[int]] | None = None
@@ -139,6 +160,21 @@ class KeywordIndex:
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[int, float]]:
         """Top-k rows for `query`: `(row, bm25 score)`, best first, zero scores dropped."""
         return self.bm25.search(self.terms(query), k, mask)
+
+    def search_articles(self, query: str, k: int, mask: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """Top-k whole articles for `query` by BM25 over their whole text: `(article id, score)`, best first.
+
+        `mask` is over chunk rows (as for `search`); an article counts when its first row is kept.
+        """
+        article_mask = None
+        if mask is not None:
+            article_mask = np.array([mask[self.rows_of(a)[0]] for a in self.article_ids], dtype=np.float32)
+        hits = self.article_bm25.search(self.terms(query), k, article_mask)
+        return [(self.article_ids[i], score) for i, score in hits]
+
+    def chunk_scores(self, query: str) -> np.ndarray:
+        """BM25 score of every chunk row for `query` (zeros when none of its terms is indexed)."""
+        return self.bm25.scores(self.terms(query))
 
     def rows_with(self, term: str) -> np.ndarray:
         """Rows (chunks) whose title, slug or text holds `term`."""

@@ -64,6 +64,7 @@ def _article(
     published=None,
     source: str | None = None,
     extra: dict | None = None,
+    canonical_url: str | None = None,
 ) -> Article:
     """The `Article`, from values already read by `fields` (whose warnings it carries)."""
     text = clean_text(body)
@@ -83,6 +84,7 @@ def _article(
         path=doc.path,
         extra={k: v for k, v in (extra or {}).items() if v not in (None, "")},
         warnings=fields.warnings,
+        canonical_url=canonical_url,
     )
 
 
@@ -121,6 +123,7 @@ def read_markdown(doc: Doc) -> Iterator[Result]:
         url=fields.url(meta, "source_url", "url", "link"),
         published=fields.date(meta, "date", "published_time", "published"),
         extra={"publisher": fields.text(meta, "publisher"), "tags": fields.text(meta, "tags", joiner=", ")},
+        canonical_url=fields.url(meta, "canonical_url", "canonical"),
     )
 
 
@@ -128,6 +131,24 @@ def read_plain_text(doc: Doc) -> Iterator[Result]:
     """Plain text: the first line is the title, the rest the body."""
     title, body = _split_first_line(decode_text(doc))
     yield _article(doc, title, body, Fields(doc.name))
+
+
+def declared_canonical(page: str, base: str | None) -> str | None:
+    """The absolute http(s) address a page declares with `<link rel="canonical" href=...>`, else None."""
+    from urllib.parse import urljoin
+
+    import lxml.etree
+    import lxml.html
+
+    try:
+        tree = lxml.html.fromstring(page)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    for link in tree.iterfind(".//link[@href]"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            url = urljoin(base or "", link.get("href", "").strip())
+            return url if url.startswith(("http://", "https://")) else None
+    return None
 
 
 def read_html(doc: Doc) -> Iterator[Result]:
@@ -161,6 +182,7 @@ def read_html(doc: Doc) -> Iterator[Result]:
         published=fields.date(data, "date"),
         source=None if doc.folder_source else site,
         extra={"author": fields.text(data, "author"), "publisher": site},
+        canonical_url=declared_canonical(text, doc.url),
     )
 
 

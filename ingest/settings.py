@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     reranker: str = Field("bundled", validation_alias=_env("SPACEBOT_RERANKER"))  # bundled | folder | none
     rerank_depth: int = Field(15, ge=1, le=100, validation_alias=_env("SPACEBOT_RERANK_DEPTH"))
     top_k: int = Field(5, ge=1, le=50, validation_alias=_env("SPACEBOT_TOP_K"))
+    # BM25 over whole articles as a third candidate list: off, it lowered dev (docs/BENCHMARKS.md "Long articles")
+    article_signal: bool = Field(False, validation_alias=_env("SPACEBOT_ARTICLE_SIGNAL"))
+    # near-duplicate articles shown once, the others cited as "also in" (ingest/near_duplicates.py)
+    group_copies: bool = Field(True, validation_alias=_env("SPACEBOT_GROUP_COPIES"))
     conversation_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS"))
 
     # --- LLM (optional; any OpenAI-compatible server) -----------------------

@@ -41,6 +41,7 @@ def _citation(n: int, passage: Passage, quote: str, score: float) -> Citation:
         published=passage.published,
         quote=quote,
         score=round(score, 4),
+        also_in=list(passage.also_in),
     )
 
 

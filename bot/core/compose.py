@@ -52,7 +52,12 @@ def build_stages(
         "question": lambda: QuestionCheck(),
         "query": lambda: FollowupQuery(llm),
         "retrieval": lambda: Retriever(
-            index, fusion=stages.fusion, rerank_depth=settings.rerank_depth, reranker=settings.reranker
+            index,
+            fusion=stages.fusion,
+            rerank_depth=settings.rerank_depth,
+            reranker=settings.reranker,
+            article_signal=settings.article_signal,
+            group_copies=settings.group_copies,
         ),
         "ranker": lambda: KeepOrder(),
         "gate": lambda: RerankGate(index),

@@ -31,6 +31,7 @@ class Passage:
     published: str | None = None  # ISO date, e.g. "2024-01-26"
     path: str | None = None
     score: float = 0.0
+    also_in: list[str] = field(default_factory=list)  # the article's near-duplicates: URL, else id
 
 
 @dataclass
@@ -46,6 +47,7 @@ class ArticleHit:
     score: float
     passages: list[Passage] = field(default_factory=list)
     reranked: bool = False  # `score` (and its passages' scores) are the cross-encoder's logits
+    also_in: list[str] = field(default_factory=list)  # the other copies of this article: URL, else id
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Citation:
     published: str | None
     quote: str
     score: float
+    also_in: list[str] = field(default_factory=list)  # the same story elsewhere ("also in: ..."): URL, else id
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: candidate chunks from dense (Chroma) and BM25 search, fused by
-reciprocal rank at article level (`ReciprocalRankFusion`, a stage of its own)."""
+"""Hybrid retrieval: candidate chunks from dense (Chroma) and BM25 search (and, when on, BM25
+over whole articles), fused by reciprocal rank at article level (`ReciprocalRankFusion`, a
+stage of its own) or reranked; near-duplicate articles then count once (`collapse_copies`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ MODES = ("dense", "bm25", "hybrid", "rerank")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009); k = 10/30/60 differ by noise
 CANDIDATES = 100  # chunks each search contributes before grouping
 PASSAGES_PER_ARTICLE = 3  # passages kept per article: what the answerers quote from
+# Articles whole-article BM25 adds when it is on (each as its best chunk). 15 = the rerank depth: 5 changed
+# nothing, 10 lowered dev hit@5, 15 moved MRR by +/-0.003 (docs/BENCHMARKS.md "Long articles"), so it is off.
+ARTICLE_CANDIDATES = 15
 
 
 @dataclass
@@ -36,8 +40,8 @@ class ReciprocalRankFusion:
     def __init__(self, k: int = RRF_K):
         self.k = k
 
-    def fuse(self, ranked_lists: list[list[tuple[int, float]]], article_of, top: int) -> list[FusedArticle]:
-        """The `top` articles; `ranked_lists` hold (table row, score), `article_of[row]` is its article."""
+    def fuse(self, ranked_lists: list[list[tuple[int, float]]], article_of, top: int | None) -> list[FusedArticle]:
+        """The `top` articles (None: all); `ranked_lists` hold (table row, score), `article_of[row]` is its article."""
         article_score: dict[str, float] = defaultdict(float)
         chunk_score: dict[int, float] = defaultdict(float)
         for ranked in ranked_lists:
@@ -58,10 +62,20 @@ class Retriever:
     """Finds the articles (and their best passages) for a query: candidates from each
     search, then `fusion` (default `ReciprocalRankFusion()`)."""
 
-    def __init__(self, index: SearchIndex, fusion=None, rerank_depth: int | None = None, reranker: str | None = None):
+    def __init__(
+        self,
+        index: SearchIndex,
+        fusion=None,
+        rerank_depth: int | None = None,
+        reranker: str | None = None,
+        article_signal: bool = False,
+        group_copies: bool = True,
+    ):
         from bot.core.rerank import DEPTH
 
         self.index = index
+        self.article_signal = article_signal  # whole-article BM25 as a third candidate list
+        self.group_copies = group_copies  # one article per near-duplicate group
         self.rerank_depth = rerank_depth or DEPTH
         self.reranker_setting = reranker  # SPACEBOT_RERANKER; None reads the environment
         self.fusion = fusion or ReciprocalRankFusion()
@@ -81,6 +95,21 @@ class Retriever:
 
     def bm25(self, query: str, filters: Filters, n: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.index.keyword.search(query, n, mask=self._mask(filters))
+
+    def articles(self, query: str, filters: Filters, n: int = ARTICLE_CANDIDATES) -> list[tuple[int, float]]:
+        """Whole-article BM25: the `n` best articles, each as (its best chunk's row by chunk BM25,
+        the article's score), best first. It finds an article whose question terms are spread
+        over its chunks (a long article: the name in its lead, the answer deep in its body)."""
+        keyword = self.index.keyword
+        found = keyword.search_articles(query, n, mask=self._mask(filters))
+        if not found:
+            return []
+        chunk_scores = keyword.chunk_scores(query)
+        out = []
+        for article_id, score in found:
+            rows = keyword.rows_of(article_id)
+            out.append((max(rows, key=lambda r: (chunk_scores[r], -r)), score))
+        return out
 
     def _mask(self, filters: Filters) -> np.ndarray | None:
         if filters.is_empty():
@@ -112,12 +141,22 @@ class Retriever:
             lists.append(self.dense(query, filters, vector=vector))
         if mode in ("bm25", "hybrid", "rerank"):
             lists.append(self.bm25(query, filters))
-        hits = self._group(lists, k)
+        if self.article_signal and mode in ("hybrid", "rerank"):
+            lists.append(self.articles(query, filters))
+        hits = self._group(lists, None)
         if mode == "rerank":
             reranker = self.reranker
             if reranker is not None:
-                return self._rerank(reranker, query, lists, hits, k)
-        return hits
+                hits = self._rerank(reranker, query, lists, hits, len(hits) + len(lists) * self.rerank_depth)
+        if self.group_copies:
+            hits = collapse_copies(hits, self.index.keyword.groups, self._address)
+        return hits[:k]
+
+    def _address(self, article_id: str) -> str:
+        """How a citation names another copy of an article: its URL, else its id (a path)."""
+        rows = self.index.keyword.rows_of(article_id)
+        url = self.index.keyword.table.columns["url"][rows[0]] if rows else None
+        return url or article_id
 
     @property
     def reranker(self):
@@ -164,7 +203,7 @@ class Retriever:
                 hits.append(hit)
         return hits
 
-    def _group(self, ranked_lists: list[list[tuple[int, float]]], k: int) -> list[ArticleHit]:
+    def _group(self, ranked_lists: list[list[tuple[int, float]]], k: int | None) -> list[ArticleHit]:
         table = self.index.keyword.table
         hits = []
         for fused in self.fusion.fuse(ranked_lists, table.columns["article_id"], k):
@@ -183,6 +222,36 @@ class Retriever:
                 )
             )
         return hits
+
+
+def collapse_copies(hits: list[ArticleHit], groups, address) -> list[ArticleHit]:
+    """One hit per near-duplicate group, at the rank of its best member.
+
+    The group's representative stands in that slot when retrieval found it the same way
+    (reranked or not) as the best member: a copy with the same text nearly always is, and
+    its own passages are quoted, so every quote stays an exact stretch of the cited page.
+    Otherwise the best member keeps the slot. Either way the hit and its passages list the
+    group's other members (`address(id)`: URL or id) as `also_in`.
+    """
+    found = {hit.article_id: hit for hit in hits}
+    taken: set[tuple[str, ...]] = set()
+    out = []
+    for hit in hits:
+        members = groups.members(hit.article_id)
+        if len(members) == 1:
+            out.append(hit)
+            continue
+        if members in taken:
+            continue
+        taken.add(members)
+        representative = found.get(members[0])
+        if representative is not None and representative.reranked == hit.reranked:
+            hit = representative
+        hit.also_in = [address(m) for m in members if m != hit.article_id]
+        for passage in hit.passages:
+            passage.also_in = list(hit.also_in)
+        out.append(hit)
+    return out
 
 
 def _passage(row: dict, score: float) -> Passage:

@@ -1,4 +1,4 @@
-"""The one citation-line routine every face uses: `[1][3] title — source, date, link`.
+"""The one citation-line routine every face uses: `[1][3] title — source, date, link (also in: ...)`.
 
 A face passes a `LineStyle` saying how it writes titles, details and links
 (plain text in a terminal; escaped mrkdwn with `<url|title>` links in Slack).
@@ -6,7 +6,7 @@ A face passes a `LineStyle` saying how it writes titles, details and links
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.core.records import Answer, ArticleHit
@@ -38,9 +38,11 @@ def source_line(
     published: str | None,
     url: str | None,
     style: LineStyle = PLAIN,
+    also_in: Sequence[str] = (),
 ) -> str:
     """`[1][3] title — source, date, url` (numbers: the passages of one article), or
-    `- title — ...` without numbers, written in `style`."""
+    `- title — ...` without numbers, written in `style`; `also_in` (the article's
+    near-duplicates, addresses or ids) adds `(also in: a, b)`."""
     head = "".join(f"[{n}]" for n in numbers) if numbers else style.bullet
     written = style.title(title or "")
     details = [style.detail(d) for d in (source, published) if d]
@@ -50,14 +52,17 @@ def source_line(
         label = written
         shown_url = style.url(url) if url else None
         details += [shown_url] if shown_url else []
-    return f"{head} {label}" + (f" — {', '.join(details)}" if details else "")
+    copies = f" (also in: {style.detail(', '.join(also_in))})" if also_in else ""
+    return f"{head} {label}" + (f" — {', '.join(details)}" if details else "") + copies
 
 
 def cited_lines(answer: Answer, style: LineStyle = PLAIN) -> list[str]:
     """One line per cited article, its passage numbers together: `[1][3] title — ...`."""
-    return [source_line(numbers, c.title, c.source, c.published, c.url, style) for numbers, c in answer.sources()]
+    return [
+        source_line(numbers, c.title, c.source, c.published, c.url, style, c.also_in) for numbers, c in answer.sources()
+    ]
 
 
 def closest_lines(hits: list[ArticleHit], style: LineStyle = PLAIN) -> list[str]:
     """One line per article a refusal lists as closest."""
-    return [source_line(None, h.title, h.source, h.published, h.url, style) for h in hits]
+    return [source_line(None, h.title, h.source, h.published, h.url, style, h.also_in) for h in hits]

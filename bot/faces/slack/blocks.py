@@ -159,7 +159,7 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
             lines = ["*Sources*"]
             quotes = {c.n: c.quote for c in answer.citations}
             for numbers, c in answer.sources():
-                lines.append(source_line(numbers, c.title, c.source, c.published, c.url, MRKDWN))
+                lines.append(source_line(numbers, c.title, c.source, c.published, c.url, MRKDWN, c.also_in))
                 lines += [f"> _{escape_mrkdwn(_one_line(quotes[n], QUOTE_LIMIT))}_" for n in numbers if quotes[n]]
             blocks.append(_context(_join_lines(lines)))
     if answer.note:
