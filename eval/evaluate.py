@@ -20,11 +20,15 @@ def known_aliases(keyword_index) -> dict[str, str]:
 
 
 def make_ask(service) -> Callable:
-    """The `ask(question, mode, k)` the runner calls: history and question together, as the chat does."""
+    """The `ask(question, mode, k)` the runner calls: history and question together, as the chat does;
+    a question's `as_of` is "now" for it (`Filters.as_of`)."""
+    from bot.core.records import Filters
 
     def ask(q: Question, mode: str, k: int):
         history = [(turn, "") for turn in q.history]
-        answer = service.answer(q.question, history, k=min(k, service.settings.top_k), mode=mode, retrieve_k=k)
+        filters = Filters(as_of=q.as_of) if q.as_of else None
+        top = min(k, service.settings.top_k)
+        answer = service.answer(q.question, history, k=top, filters=filters, mode=mode, retrieve_k=k)
         return answer.hits[:k], answer
 
     return ask

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 
@@ -14,6 +15,9 @@ class Question:
     `relevant` lists the ids of the articles that contain the answer (empty when
     the question is unanswerable); `answer` is a short string a correct answer
     must contain, or None; `history` holds earlier user turns, oldest first.
+    `as_of` is "now" for this question (an ISO date in the file): articles
+    published after it do not count, and "who is ... now?" means as of then;
+    None: the clock's today.
     """
 
     id: str
@@ -22,6 +26,7 @@ class Question:
     history: list[str] = field(default_factory=list)
     relevant: list[str] = field(default_factory=list)
     answer: str | None = None
+    as_of: date | None = None
 
     @property
     def answerable(self) -> bool:
@@ -77,6 +82,7 @@ def load_questions(path: str | Path) -> tuple[list[Question], list[str]]:
                 history=list(obj.get("history") or []),
                 relevant=list(obj.get("relevant") or []),
                 answer=obj.get("answer"),
+                as_of=date.fromisoformat(obj["as_of"]) if obj.get("as_of") is not None else None,
             )
         )
     return questions, warnings
@@ -100,6 +106,17 @@ def _check(obj: object) -> str | None:
     answer = obj.get("answer")
     if answer is not None and (not isinstance(answer, str) or not answer.strip()):
         return "field 'answer' must be a non-empty string or null"
+    return _check_as_of(obj.get("as_of"))
+
+
+def _check_as_of(value: object) -> str | None:
+    """What is wrong with an `as_of` field (absent or null is fine), or None."""
+    if value is None:
+        return None
+    try:
+        date.fromisoformat(value if isinstance(value, str) else "")
+    except ValueError:
+        return f"field 'as_of' must be a date like 2024-01-31, got {value!r}"
     return None
 
 

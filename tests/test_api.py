@@ -66,6 +66,13 @@ def test_filters_and_k_reach_the_answer(api):
     assert all(c["source"] == "nasa" for c in only_nasa["citations"])
     future = api.post("/v1/ask", json={"question": QUESTION, "since": "2099-01-01"}).json()
     assert future["refused"] is True and future["citations"] == []
+    recent = api.post("/v1/ask", json={"question": QUESTION, "since": "2w"}).json()  # the CLI's relative forms
+    assert recent["refused"] is True and recent["citations"] == []  # every sample article is years old
+    assert api.post("/v1/ask", json={"question": QUESTION, "until": "last month"}).json()["citations"]
+    bad = api.post("/v1/ask", json={"question": QUESTION, "until": "soon"})
+    assert bad.status_code == 400
+    assert "'soon' is not a date like 2024-01-31, 7d, 2w or last month" in bad.json()["error"]
+    assert "\n" not in bad.json()["error"]
 
 
 def test_sources_lists_the_index_like_the_cli(api, sample_settings):

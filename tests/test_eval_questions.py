@@ -77,3 +77,15 @@ def test_dev_set_loads_cleanly():
     assert len(questions) == 60
     assert sum(q.answerable for q in questions) == 54
     assert all(len(q.history) == 1 for q in questions if q.kind == "followup")
+
+
+def test_as_of_is_read_as_a_date_and_a_bad_one_is_warned_about(tmp_path):
+    from datetime import date
+
+    path = tmp_path / "dated.jsonl"
+    lines = [good("q1", as_of="2021-01-01"), good("q2"), good("q3", as_of="last week"), good("q4", as_of=20210101)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    questions, warnings = load_questions(path)
+    assert [(q.id, q.as_of) for q in questions] == [("q1", date(2021, 1, 1)), ("q2", None)]
+    assert [w.split(": ")[0] for w in warnings] == [f"{path}:3", f"{path}:4"]
+    assert "field 'as_of' must be a date like 2024-01-31, got 'last week'" in warnings[0]

@@ -76,7 +76,7 @@ def test_refusal_blocks_and_fallback_text():
     answer = Answer("q", "", True, closest=[ArticleHit("a", "Close <one>", "ESA", None, None, None, 0.1)])
     msg = render_answer(answer, "k")
     assert msg["blocks"][0]["text"]["text"] == REFUSAL_HEADER
-    assert "*Closest articles:*\n• Close &lt;one&gt; — ESA" == msg["blocks"][1]["elements"][0]["text"]
+    assert "*Closest articles:*\n• Close &lt;one&gt; — ESA, undated" == msg["blocks"][1]["elements"][0]["text"]
     assert "don't answer" in msg["text"] and "&lt;one&gt;" in msg["text"]
 
 

@@ -54,7 +54,9 @@ class Citations:
         else:  # the text is written (and maybe on screen already): its numbers stand
             text = draft.text
             citations = [_citation(c.n, c.passage, opening(c.passage.text), c.passage.score) for c in draft.claims]
-        return Answer(question=question, text=text, refused=False, citations=citations, note=draft.note)
+        return Answer(
+            question=question, text=text, refused=False, citations=citations, note=draft.note, as_of=draft.as_of
+        )
 
     @staticmethod
     def _quote(claims: list[Claim]) -> tuple[str, list[Citation]]:

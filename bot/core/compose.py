@@ -42,6 +42,7 @@ def build_stages(
     from bot.core.query import FollowupQuery
     from bot.core.question import QuestionCheck
     from bot.core.ranking import KeepOrder
+    from bot.core.recency import RecencyAnswerer, RecencyRanker
     from bot.core.rerank_answerer import RerankedExtractiveAnswerer
     from bot.core.rerank_gate import RerankGate
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
@@ -59,12 +60,14 @@ def build_stages(
             article_signal=settings.article_signal,
             group_copies=settings.group_copies,
         ),
-        "ranker": lambda: KeepOrder(),
+        "ranker": lambda: RecencyRanker(KeepOrder()),
         "gate": lambda: RerankGate(index),
-        "answerer": lambda: WithFallback(
-            LLMAnswerer(llm, llm_limits),
-            RerankedExtractiveAnswerer(index, settings.reranker),
-            configured=settings.llm_enabled,
+        "answerer": lambda: RecencyAnswerer(
+            WithFallback(
+                LLMAnswerer(llm, llm_limits),
+                RerankedExtractiveAnswerer(index, settings.reranker),
+                configured=settings.llm_enabled,
+            )
         ),
         "citations": lambda: Citations(),
     }

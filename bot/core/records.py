@@ -8,14 +8,20 @@ from datetime import date
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict retrieval to one source and/or a publication date range (inclusive)."""
+    """Restrict retrieval to one source and/or a publication date range (inclusive).
+
+    `as_of` is "now" for the question: articles published after it do not count
+    (undated ones still do, unlike with `until`), and a recency question prefers
+    the newest articles up to it. None: the clock's today.
+    """
 
     source: str | None = None
     since: date | None = None
     until: date | None = None
+    as_of: date | None = None
 
     def is_empty(self) -> bool:
-        return self.source is None and self.since is None and self.until is None
+        return self.source is None and self.since is None and self.until is None and self.as_of is None
 
 
 @dataclass
@@ -79,6 +85,7 @@ class Answer:
     closest: list[ArticleHit] = field(default_factory=list)  # shown when refused
     note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
     hits: list[ArticleHit] = field(default_factory=list, repr=False)  # what it was built from, best first
+    as_of: str | None = None  # a recency question's answer: the newest cited article's date (ISO)
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """Citations grouped by article, for display: `([1, 3], first citation)` per article."""
@@ -88,12 +95,15 @@ class Answer:
         return list(groups.values())
 
     def to_dict(self) -> dict:
-        """The `--json` shape: answer, refused, citations."""
+        """The `--json` shape: answer, refused, citations (each with its `published` date),
+        and `as_of` when the question asked about now."""
         out = {
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
         }
+        if self.as_of:
+            out["as_of"] = self.as_of
         if self.note:
             out["note"] = self.note
         return out

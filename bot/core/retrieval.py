@@ -91,7 +91,10 @@ class Retriever:
         n = min(n, max(1, len(self.index.keyword.table)))
         hits = self.index.store.query(vector, n, where=_chroma_where(filters))
         position = self.index.keyword.position
-        return [(position[cid], score) for cid, score in hits if cid in position]
+        rows = [(position[cid], score) for cid, score in hits if cid in position]
+        if filters.as_of is not None:  # Chroma cannot say "or undated": dropped here
+            rows = [(r, s) for r, s in rows if not self._ts[r] > date_to_ts(filters.as_of)]
+        return rows
 
     def bm25(self, query: str, filters: Filters, n: int = CANDIDATES) -> list[tuple[int, float]]:
         return self.index.keyword.search(query, n, mask=self._mask(filters))
@@ -121,6 +124,8 @@ class Retriever:
             keep &= self._ts >= date_to_ts(filters.since)
         if filters.until is not None:
             keep &= self._ts <= date_to_ts(filters.until)
+        if filters.as_of is not None:  # published later than "now" (undated articles stay: NaN > x is False)
+            keep &= ~(self._ts > date_to_ts(filters.as_of))
         return keep.astype(np.float32)
 
     # -- fusion and grouping ---------------------------------------------------------------

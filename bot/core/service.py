@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 
 from bot.core.compose import Stages, build_stages
@@ -124,6 +125,8 @@ class AnswerService:
     ) -> list[ArticleHit]:
         """Articles for a question (with its conversation history), best first."""
         query = self.stages.query.build(question, list(history or []))
+        if filters is not None and filters.as_of is not None:
+            query = replace(query, as_of=filters.as_of)  # "now" for the ranking stage
         return self.stages.ranker.rank(query, self.stages.retrieval.search(query.text, k=k, filters=filters, mode=mode))
 
     # -- answering ---------------------------------------------------------------------

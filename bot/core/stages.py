@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from bot.core.records import Answer, ArticleHit, Filters, Passage
@@ -26,6 +27,7 @@ class Query:
     question: str
     text: str
     history: tuple[str, ...] = ()
+    as_of: date | None = None  # "now" for this question (articles published later do not count); None: the clock
 
 
 @dataclass
@@ -67,6 +69,7 @@ class Draft:
     failed: bool = False  # the answerer tried and has nothing usable (what it streamed stays on screen)
     note: str | None = None
     streamed: str = ""  # what already reached `on_token`
+    as_of: str | None = None  # a recency question's answer holds as of this date (newest cited article's)
 
 
 @dataclass(frozen=True)

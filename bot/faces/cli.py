@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 
 import typer
@@ -138,14 +137,15 @@ def doctor(
 
 def _filters(source: str | None, since: str | None, until: str | None):
     from bot.core.records import Filters
+    from bot.faces.dates import DateError, parse_day
 
     def day(value: str | None, flag: str):
         if value is None:
             return None
         try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise typer.BadParameter(f"{value!r} is not a date like 2024-01-31", param_hint=flag) from None
+            return parse_day(value)
+        except DateError as exc:  # one line, not typer's box (it wraps a long message at 80 columns)
+            _fail(f"{flag}: {exc}", code=2)
 
     return Filters(source=source, since=day(since, "--since"), until=day(until, "--until"))
 
@@ -200,8 +200,12 @@ def _answer_or_fail(run):
 
 
 SOURCE = typer.Option(None, "--source", help="Only articles from this source (see `spacebot sources`).")
-SINCE = typer.Option(None, "--since", help="Only articles published on or after this date (YYYY-MM-DD).")
-UNTIL = typer.Option(None, "--until", help="Only articles published on or before this date (YYYY-MM-DD).")
+SINCE = typer.Option(
+    None, "--since", help="Only articles published on or after this date: 2024-01-31, or 7d, 2w, last month."
+)
+UNTIL = typer.Option(
+    None, "--until", help="Only articles published on or before this date: 2024-01-31, or 7d, 2w, last month."
+)
 
 
 @app.command()

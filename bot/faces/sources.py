@@ -1,5 +1,8 @@
 """The one citation-line routine every face uses: `[1][3] title — source, date, link (also in: ...)`.
 
+Every line shows its article's date (`undated` when the article has none), and
+`as_of_line` says how current a recency question's answer is.
+
 A face passes a `LineStyle` saying how it writes titles, details and links
 (plain text in a terminal; escaped mrkdwn with `<url|title>` links in Slack).
 """
@@ -29,6 +32,7 @@ class LineStyle:
 
 
 PLAIN = LineStyle()
+UNDATED = "undated"  # shown in place of the date of an article that has none
 
 
 def source_line(
@@ -45,7 +49,7 @@ def source_line(
     near-duplicates, addresses or ids) adds `(also in: a, b)`."""
     head = "".join(f"[{n}]" for n in numbers) if numbers else style.bullet
     written = style.title(title or "")
-    details = [style.detail(d) for d in (source, published) if d]
+    details = [style.detail(d) for d in (source, published or UNDATED) if d]
     if style.link is not None:
         label = style.link(url, written)
     else:
@@ -66,3 +70,10 @@ def cited_lines(answer: Answer, style: LineStyle = PLAIN) -> list[str]:
 def closest_lines(hits: list[ArticleHit], style: LineStyle = PLAIN) -> list[str]:
     """One line per article a refusal lists as closest."""
     return [source_line(None, h.title, h.source, h.published, h.url, style, h.also_in) for h in hits]
+
+
+def as_of_line(answer: Answer) -> str | None:
+    """`As of 2025-03-01 (the newest cited article's date).` for an answer to a question about now."""
+    if answer.refused or not answer.as_of:
+        return None
+    return f"As of {answer.as_of} (the newest cited article's date)."

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from bot.core.records import Answer
-from bot.faces.sources import cited_lines, closest_lines
+from bot.faces.sources import as_of_line, cited_lines, closest_lines
 
 
 def format_answer(answer: Answer) -> str:
     """Plain text for a person: the answer, a note if any, then sources or closest articles."""
     lines = [answer.text]
+    as_of = as_of_line(answer)
+    if as_of:
+        lines += ["", as_of]
     if answer.note:
         lines += ["", f"({answer.note})"]
     if answer.refused:

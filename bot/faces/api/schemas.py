@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 MAX_URLS = 100  # URLs per POST /v1/ingest: one request should not hold a worker for hours
 
@@ -21,10 +21,24 @@ class AskRequest(BaseModel):
         description="Continue this conversation; omitted: a new one is started and its id returned.",
     )
     source: str | None = Field(None, description="Only articles from this source (see GET /v1/sources).")
-    since: date | None = Field(None, description="Only articles published on or after this date.")
-    until: date | None = Field(None, description="Only articles published on or before this date.")
+    since: date | None = Field(
+        None, description="Only articles published on or after this date: 2024-01-31, or 7d, 2w, last month."
+    )
+    until: date | None = Field(
+        None, description="Only articles published on or before this date: 2024-01-31, or 7d, 2w, last month."
+    )
     k: int | None = Field(None, ge=1, le=50, description="Sources to cite / articles to list.")
     stream: bool = Field(False, description="Answer as server-sent events: `token` events, then one `answer`.")
+
+    @field_validator("since", "until", mode="before")
+    @classmethod
+    def _day(cls, value):
+        """The CLI's parser (`bot.faces.dates`): ISO dates and relative forms alike."""
+        if value is None or isinstance(value, date):
+            return value
+        from bot.faces.dates import parse_day
+
+        return parse_day(str(value))  # DateError (a ValueError): a 400 naming the value
 
 
 class IngestRequest(BaseModel):

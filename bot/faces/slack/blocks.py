@@ -12,7 +12,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from bot.faces.sources import LineStyle, cited_lines, closest_lines, source_line
+from bot.faces.sources import LineStyle, as_of_line, cited_lines, closest_lines, source_line
 
 if TYPE_CHECKING:
     from bot.core.records import Answer
@@ -155,6 +155,8 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
             blocks.append(_context(_join_lines(["*Closest articles:*", *closest_lines(answer.closest, MRKDWN)])))
     else:
         blocks.append(_section(text or "_(empty answer)_"))
+        if as_of_line(answer):
+            blocks.append(_context(f":calendar: {escape_mrkdwn(as_of_line(answer))}"))
         if answer.citations:
             lines = ["*Sources*"]
             quotes = {c.n: c.quote for c in answer.citations}
@@ -177,7 +179,8 @@ def answer_text(answer: Answer) -> str:
             lines.append(escape_mrkdwn(answer.text.strip()))
         lines += closest_lines(answer.closest[:5], FALLBACK_TEXT)
     else:
-        lines = [escape_mrkdwn((answer.text or "").strip()), *cited_lines(answer, FALLBACK_TEXT)]
+        as_of = [as_of_line(answer)] if as_of_line(answer) else []
+        lines = [escape_mrkdwn((answer.text or "").strip()), *as_of, *cited_lines(answer, FALLBACK_TEXT)]
     return _clip("\n".join(lines), TEXT_LIMIT)
 
 
