@@ -1,8 +1,10 @@
 """The ranking stage: reorders the fused articles before the refusal gate reads them.
 
-The default keeps fusion's order. A reranker (e.g. a cross-encoder scoring
-(query, passage) pairs) is any object with the same `rank` method, passed as
-`Stages(ranker=...)`; it may reorder, rescore or cut the list.
+`KeepOrder` keeps retrieval's order (fused or reranked: the cross-encoder runs inside
+`Retriever`); the default is `RecencyRanker(KeepOrder())` (bot/core/recency.py), which
+also puts the newest answering article first for a question about now. Any object with
+the same `rank` method can be passed as `Stages(ranker=...)`; it may reorder, rescore or
+cut the list.
 """
 
 from __future__ import annotations
