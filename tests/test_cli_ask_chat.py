@@ -27,6 +27,7 @@ CITATION_TYPES = {
     "published": (str, type(None)),
     "quote": str,
     "score": float,
+    "also_in": list,  # the article's near-duplicates (issue 12): URLs or ids, usually empty
 }
 
 
