@@ -58,12 +58,18 @@ def run_watch(settings: Settings, sources: list[WatchSource], *, follow_links: b
 
 
 def watched_statuses(settings: Settings) -> list[SourceStatus]:
-    """Every source watched with this state database ([] when there is none yet: nothing is created)."""
+    """Every source watched with this state database ([] when there is none yet: nothing is created;
+    [] and one warning line when it cannot be reached: the index is still worth showing)."""
+    from bot.state.db import StateUnavailable
     from bot.state.watch_state import WatchStateStore
 
     if "://" not in settings.state_url and not settings.state_db.exists():
         return []
-    return WatchStateStore(settings.state_url).statuses()
+    try:
+        return WatchStateStore(settings.state_url).statuses()
+    except StateUnavailable as exc:
+        typer.echo(f"warning: watched sources not shown: {exc}", err=True)
+        return []
 
 
 def watched_table(statuses: list[SourceStatus]):
