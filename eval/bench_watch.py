@@ -203,7 +203,7 @@ def report(figures: dict, corpus: str) -> str:
         ("unchanged round: requests", _requests(same["requests"])),
         (
             "**unchanged / first** (target <= 2%, zero embeddings)",
-            f"**{100 * same['seconds'] / first['seconds']:.2f}%**",
+            f"**{100 * same['seconds'] / first['seconds']:.3f}%**",
         ),
         (f"round with {NEW} new entries: {new['new']} new", f"{new['seconds']:.1f} s = {split(new)}"),
         (f"round with {NEW} new entries: requests", _requests(new["requests"])),
