@@ -18,7 +18,7 @@ LLM_SECTION ?= $(if $(LLM_GGUF)$(LLM_URL),llm-other,llm)
 QWEN_CACHE ?= .bench/qwen
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-defaults bench-llm fetch-qwen cluster-demo postgres clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -55,6 +55,10 @@ test-fast: lint
 
 bench-ingest: install
 	$(BIN)/python -m eval.bench_ingest --corpus $(CORPUS) --out docs/BENCHMARKS.md
+
+# `spacebot watch` rounds against a loopback feed of 200 corpus articles: first, unchanged, 5 new.
+bench-watch: install
+	$(BIN)/python -m eval.bench_watch --corpus $(CORPUS) --out docs/BENCHMARKS.md
 
 bench: install
 	$(BIN)/python -m eval.bench --corpus $(CORPUS) --questions $(DEV) --out docs/BENCHMARKS.md

@@ -13,12 +13,17 @@ Consistency rules:
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ingest.article import Article, InputError
 from ingest.interrupts import atomic
 from ingest.settings import Settings
+
+if TYPE_CHECKING:
+    from ingest.readers import Result
 
 # Chunks per embed + upsert round (whole articles only): big enough to keep the model busy,
 # small enough that a kill loses little work and a batch stays one Chroma call.
@@ -133,13 +138,27 @@ class IngestPipeline:
       (`SPACEBOT_EMBED_MODEL`, which the index records); default: that model, loaded on first use.
     store: a `ChunkStore`; default: the settings' Chroma.
     progress: the UI's hooks (`Progress`).
+    batch_chunks: chunks per embed + write round.
+    finish_batch_on_stop: hold SIGINT/SIGTERM while a batch is embedded too, not only while it is
+      written, so a stop lets the articles in hand finish (`spacebot watch`; keep batches small).
     """
 
-    def __init__(self, settings: Settings, *, embedder=None, store=None, progress: Progress | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        embedder=None,
+        store=None,
+        progress: Progress | None = None,
+        batch_chunks: int = BATCH_CHUNKS,
+        finish_batch_on_stop: bool = False,
+    ):
         self.settings = settings
         self.embedder = embedder or LazyEmbedder(settings)
         self._store = store
         self.progress = progress or Progress()
+        self.batch_chunks = batch_chunks
+        self.finish_batch_on_stop = finish_batch_on_stop
         self.summary = IngestSummary(location=settings.index_location)
 
     @property
@@ -150,15 +169,26 @@ class IngestPipeline:
             self._store = ChunkStore(self.settings)
         return self._store
 
-    def run(self, inputs: list[str], *, prune: bool = False, follow_links: bool = False) -> IngestSummary:
-        """Ingest `inputs` (folders, files, URLs); see the module docstring for the rules."""
+    def run(
+        self,
+        inputs: list[str],
+        *,
+        prune: bool = False,
+        follow_links: bool = False,
+        results: Callable[[dict], Iterable[Result]] | None = None,
+    ) -> IngestSummary:
+        """Ingest `inputs` (folders, files, URLs); see the module docstring for the rules.
+
+        results: read these instead of `inputs` (called with the index's article states), for a
+          caller that fetched the inputs itself (`spacebot watch`).
+        """
         started = time.perf_counter()
         store = self.store
         self.progress.stage("reading the index")
         states = store.article_states()
         store.record_model(self.settings.embed_model)
         self.progress.stage("reading inputs")
-        pending, seen = self.read(inputs, states, follow_links)
+        pending, seen = self.take(results(states), states) if results else self.read(inputs, states, follow_links)
         if pending:
             self.chunk(pending)
             self.write(pending, states)
@@ -176,33 +206,43 @@ class IngestPipeline:
         """Read every input; count unchanged articles, return the new and changed ones and every id seen."""
         from ingest.sources import Fetcher, iter_articles
 
-        salt = chunking_salt(self.settings)
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         fetcher = Fetcher(self.settings.fetch_timeout, max_bytes)
-        pending: list[PendingArticle] = []
-        seen: set[str] = set()
         try:
-            for result in iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links):
-                self.progress.read(result)
-                if isinstance(result, InputError):
-                    self.summary.failed.append(result)
-                    continue
-                if result.id in seen:  # the same article reached twice in one run
-                    continue
-                seen.add(result.id)
-                self.summary.warnings.extend(result.warnings)
-                article_hash = result.content_hash(salt)
-                state = states.get(result.id)
-                if state and state.complete and state.hash == article_hash:
-                    self.summary.unchanged += 1
-                    continue
-                pending.append(PendingArticle(result, article_hash))
-                if state:
-                    self.summary.changed += 1
-                else:
-                    self.summary.new += 1
+            found = iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links)
+            return self.take(found, states)
         finally:
             fetcher.close()
+
+    def take(self, results: Iterable[Result], states: dict) -> tuple[list[PendingArticle], set[str]]:
+        """Sort what was read: failures, articles kept or unchanged (counted), new and changed (returned)."""
+        from ingest.readers import Kept
+
+        salt = chunking_salt(self.settings)
+        pending: list[PendingArticle] = []
+        seen: set[str] = set()
+        for result in results:
+            self.progress.read(result)
+            if isinstance(result, InputError):
+                self.summary.failed.append(result)
+                continue
+            if result.id in seen:  # the same article reached twice in one run
+                continue
+            seen.add(result.id)
+            if isinstance(result, Kept):  # known unchanged without reading it again
+                self.summary.unchanged += 1
+                continue
+            self.summary.warnings.extend(result.warnings)
+            article_hash = result.content_hash(salt)
+            state = states.get(result.id)
+            if state and state.complete and state.hash == article_hash:
+                self.summary.unchanged += 1
+                continue
+            pending.append(PendingArticle(result, article_hash))
+            if state:
+                self.summary.changed += 1
+            else:
+                self.summary.new += 1
         return pending, seen
 
     def chunk(self, pending: list[PendingArticle]) -> None:
@@ -219,7 +259,7 @@ class IngestPipeline:
     def write(self, pending: list[PendingArticle], states: dict) -> None:
         """Embed and write batch by batch; then drop each changed article's surplus old chunks."""
         self.progress.start_embedding(len(pending), sum(len(p.chunks) for p in pending))
-        for batch in batches(pending):
+        for batch in batches(pending, self.batch_chunks):
             records = [record for item in batch for record in item.records()]
             texts = [chunk.embed_text for item in batch for chunk in item.chunks]  # title + chunk
             stale = []
@@ -227,14 +267,15 @@ class IngestPipeline:
                 old = states.get(item.article.id)
                 if old:
                     stale.extend(old.chunk_ids - {c.id for c in item.chunks})
-            vectors = self.embedder.encode(texts) if records else None
-            with atomic():  # Ctrl-C waits for the batch to be written: never half an article
-                if records:
-                    self.store.write(records, vectors)
-                if stale:
-                    self.store.delete_ids(sorted(stale))
-                self.summary.chunks += len(records)
-                self.progress.embedded(len(batch), len(records))  # counted before a held Ctrl-C lands
+            with atomic() if self.finish_batch_on_stop else nullcontext():
+                vectors = self.embedder.encode(texts) if records else None
+                with atomic():  # Ctrl-C waits for the batch to be written: never half an article
+                    if records:
+                        self.store.write(records, vectors)
+                    if stale:
+                        self.store.delete_ids(sorted(stale))
+                    self.summary.chunks += len(records)
+                    self.progress.embedded(len(batch), len(records))  # counted before a held Ctrl-C lands
 
     def prune(self, states: dict, seen: set[str], inputs: list[str]) -> int:
         """Remove articles whose input is gone (never those whose input merely failed to read)."""

@@ -7,8 +7,9 @@ that record and the reader goes on with the rest.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -38,7 +39,17 @@ class Doc:
     url: str | None = None
 
 
-Result = Article | InputError
+@dataclass
+class Kept:
+    """A feed entry not read again: the caller's `keep` said the index already holds it, unchanged."""
+
+    id: str
+
+
+Result = Article | InputError | Kept
+
+KeepEntry = Callable[[str, str], bool]
+"""`keep(link, version)`: True when the entry at `link`, at this version, need not be read again."""
 
 
 def decode_text(doc: Doc) -> str:
@@ -248,8 +259,23 @@ def read_json(doc: Doc) -> Iterator[Result]:
             yield exc
 
 
-def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Result]:
-    """An RSS or Atom feed: each entry is an article (its id is the entry's link)."""
+def entry_version(entry) -> str:
+    """What says a feed entry changed: its `updated` and `published` as the feed writes them
+    (a digest of its title and text when it gives neither)."""
+    stated = [entry.get("updated") or "", entry.get("published") or ""]
+    if any(stated):
+        return "|".join(stated)
+    content = entry.content[0].get("value", "") if entry.get("content") else ""
+    text = "\0".join([entry.get("title", ""), entry.get("summary", ""), content])
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def read_feed(doc: Doc, follow_links: bool = False, fetch=None, keep: KeepEntry | None = None) -> Iterator[Result]:
+    """An RSS or Atom feed: each entry is an article (its id is the entry's link).
+
+    keep: asked `(link, entry_version)` for each entry with a link; True yields `Kept(link)`
+    instead of the article (nothing fetched, nothing read).
+    """
     from xml.sax import SAXException
 
     import feedparser
@@ -263,30 +289,39 @@ def read_feed(doc: Doc, follow_links: bool = False, fetch=None) -> Iterator[Resu
     feed_title = clean_title(parsed.feed.get("title", "")) or doc.folder_source
     for number, entry in enumerate(parsed.entries):
         link = entry.get("link")
-        label = link or f"{doc.name} entry {number + 1}"
-        fields = Fields(label)
-        body = entry.content[0].get("value", "") if entry.get("content") else ""
-        body = body or fields.text(entry, "summary") or ""
-        if follow_links and link and fetch is not None:
-            try:
-                page = fetch(link)
-                full = next(iter(read_html(Doc(link, page, link, doc.origin, "", url=link))))
-                body = full.text
-            except InputError as exc:
-                yield InputError(link, f"{exc.reason}; indexed the feed's summary instead")
+        if link and keep is not None and keep(link, entry_version(entry)):
+            yield Kept(link)
+            continue
+        yield from _feed_entry(doc, entry, number, feed_title, follow_links, fetch)
+
+
+def _feed_entry(doc: Doc, entry, number: int, feed_title: str, follow_links: bool, fetch) -> Iterator[Result]:
+    """One feed entry as an article: the feed's text, or with `follow_links` its page's."""
+    link = entry.get("link")
+    label = link or f"{doc.name} entry {number + 1}"
+    fields = Fields(label)
+    body = entry.content[0].get("value", "") if entry.get("content") else ""
+    body = body or fields.text(entry, "summary") or ""
+    if follow_links and link and fetch is not None:
         try:
-            yield _article(
-                doc,
-                fields.text(entry, "title"),
-                body,
-                fields,
-                article_id=link or f"{doc.article_id}#{number}",
-                url=link,
-                published=fields.date(entry, "published", "updated"),
-                source=feed_title,
-            )
+            page = fetch(link)
+            full = next(iter(read_html(Doc(link, page, link, doc.origin, "", url=link))))
+            body = full.text
         except InputError as exc:
-            yield exc
+            yield InputError(link, f"{exc.reason}; indexed the feed's summary instead")
+    try:
+        yield _article(
+            doc,
+            fields.text(entry, "title"),
+            body,
+            fields,
+            article_id=link or f"{doc.article_id}#{number}",
+            url=link,
+            published=fields.date(entry, "published", "updated"),
+            source=feed_title,
+        )
+    except InputError as exc:
+        yield exc
 
 
 def looks_like_feed(data: bytes) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.article import InputError
 from ingest.readers import (
     READERS,
     Doc,
+    KeepEntry,
     Result,
     looks_like_feed,
     read_feed,
@@ -24,6 +26,15 @@ def is_url(value: str) -> bool:
     return value.startswith(("http://", "https://"))
 
 
+@dataclass
+class Response:
+    """One HTTP answer: its status, headers (lower-case names) and body (empty for 304)."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 class Fetcher:
     """Fetches URLs with a timeout and a size cap; every failure is an `InputError`."""
 
@@ -33,6 +44,10 @@ class Fetcher:
         self._client = None
 
     def __call__(self, url: str) -> bytes:
+        return self.get(url).body
+
+    def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
+        """GET `url` with extra request `headers`; a 304 comes back as such, any status >= 400 raises."""
         import httpx
 
         if self._client is None:
@@ -42,7 +57,7 @@ class Fetcher:
                 headers={"User-Agent": "spacebot/0.1 (+https://github.com/spacebot)"},
             )
         try:
-            with self._client.stream("GET", url) as response:
+            with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code >= 400:
                     raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}")
                 chunks, size = [], 0
@@ -51,7 +66,7 @@ class Fetcher:
                     if size > self.max_bytes:
                         raise InputError(url, f"response larger than {self.max_bytes // 1_000_000} MB limit")
                     chunks.append(chunk)
-                return b"".join(chunks)
+                return Response(response.status_code, dict(response.headers), b"".join(chunks))
         except httpx.TimeoutException:
             raise InputError(url, f"timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
@@ -98,15 +113,17 @@ def _file_doc(file: Path, root: Path | None, origin: str, max_bytes: int) -> Doc
     return Doc(name=name, data=data, article_id=rel, origin=origin, folder_source=folder_source, path=rel)
 
 
-def read_doc(doc: Doc, follow_links: bool, fetch: Callable[[str], bytes]) -> Iterator[Result]:
-    """Pick the reader by suffix (or by sniffing, for URLs) and run it."""
+def read_doc(
+    doc: Doc, follow_links: bool, fetch: Callable[[str], bytes], keep: KeepEntry | None = None
+) -> Iterator[Result]:
+    """Pick the reader by suffix (or by sniffing, for URLs) and run it (`keep`: see `read_feed`)."""
     if doc.url and doc.path is None:
         reader = read_feed if looks_like_feed(doc.data) else read_html
     else:
         reader = READERS[suffix_of(doc.name)]
     try:
         if reader is read_feed:
-            yield from read_feed(doc, follow_links=follow_links, fetch=fetch)
+            yield from read_feed(doc, follow_links=follow_links, fetch=fetch, keep=keep)
         else:
             yield from reader(doc)
     except InputError as exc:

@@ -1,28 +1,63 @@
-"""A small web server on 127.0.0.1 serving pages, feeds, errors and a slow response."""
+"""A small web server on 127.0.0.1 serving pages, feeds, errors and a slow response.
+
+A route added with `etag=`/`last_modified=` answers a matching conditional GET with 304,
+as real feed servers do; every request is logged in `requests` (path, status, headers).
+"""
 
 from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+@dataclass
+class Route:
+    status: int
+    ctype: str
+    body: bytes
+    delay: float = 0.0
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass
+class Request:
+    path: str
+    status: int
+    headers: dict[str, str]  # lower-case names
+
+
 class Site:
-    """Maps paths to `(status, content_type, body, delay_seconds)`."""
+    """Maps paths to `Route`s."""
 
     def __init__(self):
-        self.routes: dict[str, tuple[int, str, bytes, float]] = {}
+        self.routes: dict[str, Route] = {}
+        self.requests: list[Request] = []
+        self._lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the fetcher's client expects of real servers
+
             def do_GET(self):  # noqa: N802
-                status, ctype, body, delay = site.routes.get(self.path, (404, "text/plain", b"not found", 0))
-                if delay:
-                    time.sleep(delay)
+                route = site.routes.get(self.path, Route(404, "text/plain", b"not found"))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status = site._status(route, headers)
+                with site._lock:
+                    site.requests.append(Request(self.path, status, headers))
+                if route.delay:
+                    time.sleep(route.delay)
+                body = b"" if status == 304 else route.body
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Type", route.ctype)
                     self.send_header("Content-Length", str(len(body)))
+                    if route.etag:
+                        self.send_header("ETag", route.etag)
+                    if route.last_modified:
+                        self.send_header("Last-Modified", route.last_modified)
                     self.end_headers()
                     self.wfile.write(body)
                 except OSError:
@@ -36,6 +71,16 @@ class Site:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    @staticmethod
+    def _status(route: Route, headers: dict[str, str]) -> int:
+        if route.status != 200:
+            return route.status
+        if route.etag and headers.get("if-none-match") == route.etag:
+            return 304
+        if route.last_modified and not route.etag and headers.get("if-modified-since") == route.last_modified:
+            return 304
+        return 200
+
     def add(
         self,
         path: str,
@@ -43,10 +88,18 @@ class Site:
         ctype: str = "text/html; charset=utf-8",
         status: int = 200,
         delay: float = 0.0,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = (status, ctype, data, delay)
+        self.routes[path] = Route(status, ctype, data, delay, etag, last_modified)
         return self.base + path
+
+    def take_requests(self) -> list[Request]:
+        """The requests logged since the last call (and forget them)."""
+        with self._lock:
+            taken, self.requests = self.requests, []
+        return taken
 
     def close(self):
         self.server.shutdown()

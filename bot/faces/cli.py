@@ -94,16 +94,22 @@ def ingest(
 
 @app.command()
 def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
-    """What is indexed: articles and chunks per source, date range, index location."""
+    """What is indexed: articles and chunks per source, date range, index location; and the
+    sources `spacebot watch` polls: last run, result, new articles, next run."""
+    from bot.faces.watch import watched_statuses, watched_table
     from ingest.inventory import take_inventory
     from ingest.store import ChunkStore, StoreUnavailable
 
+    settings = _settings()
+    watched = watched_statuses(settings)
     try:
-        inventory = take_inventory(ChunkStore(_settings(), create=False))
+        inventory = take_inventory(ChunkStore(settings, create=False))
     except StoreUnavailable as exc:
+        if watched and not as_json:  # why the watcher has indexed nothing yet is worth seeing
+            _console().print(watched_table(watched))
         _fail(str(exc))
     if as_json:
-        typer.echo(json.dumps(inventory.to_dict(), indent=2))
+        typer.echo(json.dumps({**inventory.to_dict(), "watched": [w.to_dict() for w in watched]}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
@@ -114,6 +120,44 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     for s in inventory.sources:
         table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—")
     Console().print(table)
+    if watched:
+        Console().print(watched_table(watched))
+
+
+@app.command()
+def watch(
+    inputs: list[str] = typer.Argument(None, metavar="SOURCE...", help="Feed URLs, page URLs or folders to poll."),
+    every: str = typer.Option("15m", "--every", help="How often each source is polled: 90s, 15m, 2h, 1h30m."),
+    follow_links: bool = typer.Option(
+        False, "--follow-links", help="For feeds: fetch each new or updated entry's page for the full text."
+    ),
+    once: bool = typer.Option(
+        False, "--once", help="Run one round and exit (cron, a Kubernetes CronJob); exit 1 if a source failed."
+    ),
+    sources_file: Path | None = typer.Option(
+        None, "--sources-file", help="One source a line, optionally followed by its own interval (`URL 2h`)."
+    ),
+) -> None:
+    """Ingest sources on a schedule in one long-running process; an unchanged feed costs one
+    conditional request (304). A failing source backs off (up to 8 intervals) while the others go on.
+
+    Ctrl-C or SIGTERM lets the articles being embedded finish, then exits 0.
+    """
+    from bot.faces.watch import run_watch
+    from ingest.watch.durations import parse_duration
+    from ingest.watch.source_list import watch_list
+
+    try:
+        interval = parse_duration(every)
+    except ValueError as exc:
+        _fail(f"--every: {exc}", code=2)
+    try:
+        listed = watch_list(inputs or [], interval, sources_file)
+    except ValueError as exc:
+        _fail(str(exc), code=2)
+    if not listed:
+        _fail("nothing to watch: name feed URLs, page URLs or folders, or give --sources-file", code=2)
+    raise typer.Exit(run_watch(_settings(), listed, follow_links=follow_links, once=once))
 
 
 @app.command()

@@ -63,3 +63,37 @@ feedback_votes = Table(
     Column("ts", Text),
     Column("created_at", Float, nullable=False),
 )
+
+# `spacebot watch` (bot/state/watch_state.py): what each source looked like when last ingested,
+# the version of each feed entry read whole, and each source's schedule and last result.
+watch_validators = Table(
+    "watch_validators",
+    metadata,
+    Column("locator", Text, primary_key=True),  # a URL, or a folder's resolved path
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("digest", Text),  # sha256 of the last body, or of a folder's file listing
+    Column("saved_at", Float, nullable=False),
+)
+
+watch_entries = Table(
+    "watch_entries",
+    metadata,
+    Column("feed", Text, primary_key=True),
+    Column("link", Text, primary_key=True),
+    Column("version", Text, nullable=False),  # the entry's updated|published as the feed writes them
+    Column("saved_at", Float, nullable=False),
+)
+
+watch_sources = Table(
+    "watch_sources",
+    metadata,
+    Column("source", Text, primary_key=True),
+    Column("interval_seconds", Float, nullable=False),
+    Column("last_run_at", Float),
+    Column("result", Text),  # ok | unchanged | partial | failed
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("new_articles", Integer, nullable=False, server_default="0"),
+    Column("next_run_at", Float),
+    Column("failures", Integer, nullable=False, server_default="0"),
+)
