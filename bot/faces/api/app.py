@@ -5,6 +5,7 @@ Routes (OpenAPI at /docs):
   need `Authorization: Bearer SPACEBOT_API_TOKEN` when that is set.
 - `GET /healthz` (the process is up), `GET /readyz` (index and state store
   reachable, else 503), `GET /metrics` (Prometheus).
+Every response names the process that served it: `X-Spacebot-Worker: <pid>`.
 - `POST /slack/events` when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are
   set: the Slack Events API, as `spacebot slack --http` serves it.
 
@@ -29,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.faces.api.guards import BearerToken, LimitBody
 from bot.faces.api.live import LiveService
-from bot.faces.api.metrics import CountRequests, Metrics
+from bot.faces.api.metrics import CountRequests, Metrics, NameWorker
 from bot.faces.api.schemas import AskRequest, IngestRequest
 
 if TYPE_CHECKING:
@@ -87,7 +88,8 @@ def create_app(settings: Settings, service=None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(LimitBody, max_bytes=settings.api_max_body_kb * 1024)
-    app.add_middleware(CountRequests, metrics=metrics)  # outermost: 401s and 413s are counted too
+    app.add_middleware(CountRequests, metrics=metrics)  # 401s and 413s are counted too
+    app.add_middleware(NameWorker)
     return app
 
 

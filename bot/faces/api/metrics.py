@@ -1,12 +1,17 @@
 """Prometheus metrics of one API application (`GET /metrics`).
 
 Each application gets its own registry, so several apps in one process (tests)
-count separately. Requests are labelled by route template
+count separately. Under `spacebot serve --workers N` (`PROMETHEUS_MULTIPROC_DIR`
+set, see serve.py) every worker writes its values to files in that folder and
+`render` sums them over the workers, so a scrape reaching any one worker sees
+the whole server. Requests are labelled by route template
 (`/v1/conversations/{conversation_id}`), never by raw path, so the number of
 series stays bounded whatever clients send.
 """
 
 from __future__ import annotations
+
+import os
 
 # Answer latency buckets (seconds): warm extractive answers take ~10-50 ms, LLM answers seconds.
 ANSWER_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -48,9 +53,15 @@ class Metrics:
 
     def render(self) -> tuple[bytes, str]:
         """The exposition text and its content type."""
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+        from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            return generate_latest(self.registry), CONTENT_TYPE_LATEST
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        every_worker = CollectorRegistry()
+        MultiProcessCollector(every_worker)
+        return generate_latest(every_worker), CONTENT_TYPE_LATEST
 
     def observe_answer(self, seconds: float, answer) -> None:
         from bot.core.service import LLM_FALLBACK_NOTE
@@ -91,3 +102,23 @@ class CountRequests:
         finally:
             route = getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
+
+
+class NameWorker:
+    """ASGI middleware: every response says which process served it (`X-Spacebot-Worker: <pid>`),
+    so a log line or a client can tell the workers of `--workers N` apart."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.header = (b"x-spacebot-worker", str(os.getpid()).encode())
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def named(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), self.header]}
+            await send(message)
+
+        await self.app(scope, receive, named)

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
+from pathlib import Path
 
 from ingest.settings import Settings
 
 log = logging.getLogger("spacebot.api")
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# prometheus_client's multiprocess mode: each worker writes its counters to files in this folder,
+# and GET /metrics on any worker sums them (see metrics.py).
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def app_from_environment():
     """The app built from the environment and `.env` (uvicorn calls this in each worker process)."""
     from bot.faces.api.app import create_app
 
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)  # a spawned worker starts unconfigured
     return create_app(Settings())
 
 
 def run(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: int = 1) -> None:
-    """Serve until Ctrl-C / SIGTERM. With `workers` > 1 uvicorn forks that many processes,
-    each building its own app from the environment (so `settings` must come from it too)."""
+    """Serve until Ctrl-C / SIGTERM. With `workers` > 1 uvicorn starts that many processes,
+    each building its own app from the environment (so `settings` must come from it too),
+    and /metrics on any of them reports the sum over all."""
     import uvicorn
 
     from bot.faces.api.app import create_app
@@ -30,7 +40,11 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: 
         workers,
         _state_location(settings),
     )
-    if workers > 1:
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        return
+    own_folder = _shared_metrics_folder()
+    try:
         uvicorn.run(
             "bot.faces.api.serve:app_from_environment",
             factory=True,
@@ -39,8 +53,23 @@ def run(settings: Settings, host: str = "127.0.0.1", port: int = 8080, workers: 
             workers=workers,
             log_level="info",
         )
-    else:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    finally:
+        if own_folder is not None:
+            own_folder.cleanup()
+
+
+def _shared_metrics_folder() -> tempfile.TemporaryDirectory | None:
+    """Point the workers at one metrics folder: the operator's `PROMETHEUS_MULTIPROC_DIR`
+    (emptied of an earlier run's files), else a temporary one returned for cleaning up.
+    Set before uvicorn starts the workers, which inherit the environment."""
+    given = os.environ.get(METRICS_DIR_VARIABLE)
+    if given:
+        for stale in Path(given).glob("*.db"):  # counters of a previous run would be summed in
+            stale.unlink()
+        return None
+    folder = tempfile.TemporaryDirectory(prefix="spacebot-metrics-")
+    os.environ[METRICS_DIR_VARIABLE] = folder.name
+    return folder
 
 
 def _state_location(settings: Settings) -> str:
