@@ -1,52 +1,50 @@
-"""Two API replicas sharing one Chroma server and one PostgreSQL database.
+"""Two `spacebot serve` processes sharing one Chroma server and one PostgreSQL database.
 
 Real parts throughout: a `chroma run` server holding a copy of the session's
-sample index, the session PostgreSQL server, two apps each under its own
-uvicorn on loopback with its own data folder (its own BM25 copy, rebuilt from
-the server), talked to over HTTP.
+sample index, the session PostgreSQL server, a fake Slack Web API, and two
+`spacebot serve` subprocesses (this checkout's code) on loopback, each with its
+own data folder (its own BM25 copy, rebuilt from the server), talked to over
+HTTP as a load balancer would. One cluster serves the whole module (starting it
+costs most of the time); the test that stops the Chroma server runs last. The
+replicas answer on the hybrid path (`SPACEBOT_RERANKER=none`), as fast as
+answering gets, so the load test stresses the serving layer, not the CPU.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
-from api_server import serving
-from conftest import ChromaServer, make_settings
-
-from bot.faces.api.app import create_app
+from conftest import ChromaServer
+from serve_process import ServeProcess
 
 try:
-    from test_slack_app import (
-        SECRET,
-        TOKEN,
-        event_envelope,
-        fake,
-        mention_event,
-        new_ts,
-    )
-except ImportError:  # collected as tests.test_slack_app
-    from tests.test_slack_app import (  # noqa: F401
-        SECRET,
-        TOKEN,
-        event_envelope,
-        fake,
-        mention_event,
-        new_ts,
-    )
-try:
-    from fake_slack import sign
-except ImportError:
-    from tests.fake_slack import sign
+    from fake_slack import FakeSlack, sign
+    from test_slack_app import SECRET, TOKEN, event_envelope, mention_event, new_ts
+except ImportError:  # collected as tests.test_replicas
+    from tests.fake_slack import FakeSlack, sign
+    from tests.test_slack_app import SECRET, TOKEN, event_envelope, mention_event, new_ts
 
 pytestmark = pytest.mark.slow
 
 QUESTION = "who signed the artemis accords for germany?"
+# What the load test asks, in turn: answers from different articles, and one refusal (s-015).
+LOAD_QUESTIONS = [
+    QUESTION,
+    "which country was the 40th to sign the artemis accords?",
+    "who signed the memorandum on the china-russia lunar station?",
+    "how much did the fcc fine viasat over orbital debris?",
+]
+LOAD_REQUESTS = 200  # the issue's figure
+LOAD_CLIENTS = 16  # at most this many requests in flight at once, over both replicas
 READY_WAIT = 60  # seconds a restarted Chroma server may take before /readyz must say 200
 POLL = 1  # SPACEBOT_INDEX_POLL_SECONDS of the test replicas
 FOLLOW_WAIT = 30  # the issue's promise: an article ingested on A is answered by B within 30 s
@@ -58,68 +56,75 @@ The accord was signed for Freedonia by Rufus T. Firefly, its minister for space.
 </article></body></html>"""
 
 
-@pytest.fixture()
-def cluster(sample_settings, postgres_server, tmp_path, fake):
-    """(chroma server, [replica A URL, replica B URL]) over a copy of the sample index."""
-    shutil.copytree(sample_settings.chroma_dir, tmp_path / "chroma-server")
-    chroma = ChromaServer(tmp_path / "chroma-server")
+@dataclass
+class Cluster:
+    chroma: ChromaServer
+    chroma_path: Path
+    replicas: list[str]  # base URLs of replica A and replica B
+    slack: FakeSlack
+
+
+@pytest.fixture(scope="module")
+def cluster(sample_settings, postgres_server, tmp_path_factory):
+    """A Chroma server over a copy of the sample index, PostgreSQL, a fake Slack and two replicas."""
+    root = tmp_path_factory.mktemp("cluster")
+    shutil.copytree(sample_settings.chroma_dir, root / "chroma-server")
+    cluster = Cluster(ChromaServer(root / "chroma-server"), root / "chroma-server", [], FakeSlack(token=TOKEN).start())
     database = postgres_server.fresh_schema(f"r_{uuid.uuid4().hex[:12]}")
-    apps = []
-    for name in ("a", "b"):
-        data = tmp_path / name
-        shutil.copytree(sample_settings.onnx_dir, data / "model")  # the query model; BM25 comes from the server
-        settings = make_settings(
-            data,
-            CHROMA_HOST="127.0.0.1",
-            CHROMA_PORT=chroma.port,
-            SPACEBOT_DATABASE_URL=database,
-            SPACEBOT_INDEX_POLL_SECONDS=POLL,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake.url,
-        )
-        apps.append(create_app(settings))
+    servers = []
     try:
-        with serving(apps[0]) as a, serving(apps[1]) as b:
-            yield chroma, [a, b]
+        for name in ("a", "b"):
+            data = root / name / "data"
+            shutil.copytree(sample_settings.onnx_dir, data / "model")  # the query model; BM25 comes from the server
+            env = {
+                "SPACEBOT_DATA_DIR": data,
+                "CHROMA_HOST": "127.0.0.1",
+                "CHROMA_PORT": cluster.chroma.port,
+                "SPACEBOT_DATABASE_URL": database,
+                "SPACEBOT_INDEX_POLL_SECONDS": POLL,
+                # The hybrid path (~15 ms an answer): the cross-encoder's ~1 s a question would make the
+                # 200-question test take minutes, and these tests are about serving, not ranking.
+                "SPACEBOT_RERANKER": "none",
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": cluster.slack.url,
+            }
+            servers.append(ServeProcess(root / name, env))  # both start at once
+        cluster.replicas = [server.wait_ready() for server in servers]
+        yield cluster
     finally:
-        chroma.stop()
+        for server in servers:
+            server.stop()
+        cluster.slack.stop()
+        cluster.chroma.stop()  # the one running now (the last test restarts it)
+
+
+def ask(url: str, question: str, **fields) -> dict:
+    reply = httpx.post(url + "/v1/ask", json={"question": question, **fields}, timeout=120)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def answers_counted(url: str) -> float:
+    """`spacebot_answers_total` as the replica's /metrics reports it."""
+    text = httpx.get(url + "/metrics", timeout=30).text
+    return float(re.search(r"^spacebot_answers_total (\S+)$", text, re.MULTILINE).group(1))
 
 
 def test_a_conversation_started_on_one_replica_continues_on_the_other(cluster):
-    _, (a, b) = cluster
-    first = httpx.post(a + "/v1/ask", json={"question": QUESTION}, timeout=60).json()
+    a, b = cluster.replicas
+    first = ask(a, QUESTION)
     conversation = first["conversation_id"]
     assert "Walther Pelzer" in first["answer"]
-    second = httpx.post(
-        b + "/v1/ask", json={"question": "when did they sign?", "conversation_id": conversation}, timeout=60
-    )
-    assert second.status_code == 200
+    second = ask(b, "when did they sign?", conversation_id=conversation)
+    assert second["conversation_id"] == conversation and second["refused"] is False
     turns = httpx.get(a + f"/v1/conversations/{conversation}", timeout=60).json()["turns"]
     assert [t["question"] for t in turns] == [QUESTION, "when did they sign?"]
-    assert turns[1]["answer"] == second.json()["answer"]
+    assert turns[1]["answer"] == second["answer"]
 
 
-def test_readyz_follows_the_chroma_server(cluster, tmp_path):
-    chroma, (a, _) = cluster
-    assert httpx.get(a + "/readyz", timeout=60).status_code == 200
-    chroma.stop()
-    down = httpx.get(a + "/readyz", timeout=60)
-    assert down.status_code == 503 and down.json()["state"] == "ok"
-    assert httpx.post(a + "/v1/ask", json={"question": QUESTION}, timeout=60).status_code == 503
-    restarted = ChromaServer(tmp_path / "chroma-server", port=chroma.port)
-    try:
-        deadline = time.monotonic() + READY_WAIT
-        while (status := httpx.get(a + "/readyz", timeout=60).status_code) != 200 and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert status == 200
-        assert "Walther Pelzer" in httpx.post(a + "/v1/ask", json={"question": QUESTION}, timeout=60).json()["answer"]
-    finally:
-        restarted.stop()
-
-
-def test_the_same_slack_event_posted_to_both_replicas_is_answered_once(cluster, fake):
-    _, replicas = cluster
+def test_the_same_slack_event_posted_to_both_replicas_is_answered_once(cluster):
+    replicas, slack = cluster.replicas, cluster.slack
     ts = new_ts()
     body = json.dumps(event_envelope(mention_event(QUESTION, ts)))
     headers = {"Content-Type": "application/json", **sign(SECRET, body)}
@@ -134,29 +139,22 @@ def test_the_same_slack_event_posted_to_both_replicas_is_answered_once(cluster, 
     fences = [new_ts(), new_ts()]
     for url, fence in zip(replicas, fences):
         fenced = json.dumps(event_envelope(mention_event(QUESTION, fence)))
-        assert (
-            httpx.post(
-                url + "/slack/events",
-                content=fenced,
-                timeout=60,
-                headers={"Content-Type": "application/json", **sign(SECRET, fenced)},
-            ).status_code
-            == 200
-        )
-    fake.wait_for(
+        signed = {"Content-Type": "application/json", **sign(SECRET, fenced)}
+        assert httpx.post(url + "/slack/events", content=fenced, timeout=60, headers=signed).status_code == 200
+    slack.wait_for(
         lambda calls: {c.params.get("thread_ts") for c in calls if c.method == "chat.postMessage"} >= {ts, *fences},
         timeout=120,
     )
-    replies = [c for c in fake.calls("chat.postMessage") if c.params.get("thread_ts") == ts]
+    replies = [c for c in slack.calls("chat.postMessage") if c.params.get("thread_ts") == ts]
     assert len(replies) == 1 and "Walther Pelzer" in json.dumps(replies[0].params)
 
 
 def test_an_article_ingested_through_one_replica_is_answered_by_the_other(cluster):
     from web_fixture import Site
 
-    _, (a, b) = cluster
+    a, b = cluster.replicas
     question = "who signed the zorblax accord for freedonia?"
-    assert "Firefly" not in httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).text
+    assert "Firefly" not in ask(b, question)["answer"]
     site = Site()
     try:
         url = site.add("/zorblax.html", ARTICLE)
@@ -165,9 +163,59 @@ def test_an_article_ingested_through_one_replica_is_answered_by_the_other(cluste
         site.close()
     assert summary["new"] == 1 and summary["failed"] == []
     deadline = time.monotonic() + FOLLOW_WAIT
-    while (
-        "Firefly" not in (answer := httpx.post(b + "/v1/ask", json={"question": question}, timeout=60).json())["answer"]
-    ):
+    while "Firefly" not in (answer := ask(b, question))["answer"]:
         assert time.monotonic() < deadline, f"replica B never answered from the new article: {answer}"
         time.sleep(POLL)
     assert "Rufus T. Firefly" in answer["answer"] and answer["citations"][0]["url"] == url
+
+
+def test_two_hundred_concurrent_questions_over_both_replicas_are_all_answered(cluster):
+    a, b = cluster.replicas
+    counted_before = [answers_counted(a), answers_counted(b)]
+    limits = httpx.Limits(max_connections=LOAD_CLIENTS, max_keepalive_connections=LOAD_CLIENTS)
+    clients = [httpx.Client(base_url=url, timeout=120, limits=limits) for url in (a, b)]
+
+    def one(i: int) -> tuple[int, str, dict | str]:
+        question = LOAD_QUESTIONS[i % len(LOAD_QUESTIONS)]
+        try:
+            reply = clients[i % 2].post("/v1/ask", json={"question": question})
+        except httpx.TransportError as exc:  # a reset or a dropped connection counts as lost
+            return -1, question, repr(exc)
+        return reply.status_code, question, reply.json() if reply.status_code == 200 else reply.text
+
+    try:
+        with ThreadPoolExecutor(LOAD_CLIENTS) as pool:
+            results = list(pool.map(one, range(LOAD_REQUESTS)))
+    finally:
+        for client in clients:
+            client.close()
+    failed = [(status, body) for status, _, body in results if status != 200]
+    assert failed == [], f"{len(failed)} of {LOAD_REQUESTS} not answered, e.g. {failed[:3]}"
+    expected = {q: ask(a, q) for q in LOAD_QUESTIONS}  # the answer each question gets when asked alone
+    for _, question, body in results:
+        assert body["answer"] == expected[question]["answer"] and body["refused"] == expected[question]["refused"]
+    # None lost: each replica counted its half, and every conversation is stored once, readable anywhere.
+    counted = [answers_counted(a) - counted_before[0], answers_counted(b) - counted_before[1]]
+    assert counted == [LOAD_REQUESTS / 2 + len(LOAD_QUESTIONS), LOAD_REQUESTS / 2]
+    conversations = {body["conversation_id"] for _, _, body in results}
+    assert len(conversations) == LOAD_REQUESTS
+    with httpx.Client(base_url=b, timeout=60) as reader:
+        for _, question, body in results:
+            turns = reader.get(f"/v1/conversations/{body['conversation_id']}").json()["turns"]
+            assert [t["question"] for t in turns] == [question]
+
+
+def test_readyz_follows_the_chroma_server(cluster):
+    """Runs last in the module: it stops the shared Chroma server (and starts it again)."""
+    a, _ = cluster.replicas
+    assert httpx.get(a + "/readyz", timeout=60).status_code == 200
+    cluster.chroma.stop()
+    down = httpx.get(a + "/readyz", timeout=60)
+    assert down.status_code == 503 and down.json()["state"] == "ok"
+    assert httpx.post(a + "/v1/ask", json={"question": QUESTION}, timeout=60).status_code == 503
+    cluster.chroma = ChromaServer(cluster.chroma_path, port=cluster.chroma.port)
+    deadline = time.monotonic() + READY_WAIT
+    while (status := httpx.get(a + "/readyz", timeout=60).status_code) != 200 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert status == 200
+    assert "Walther Pelzer" in ask(a, QUESTION)["answer"]
