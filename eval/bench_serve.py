@@ -210,6 +210,12 @@ def render(args, single: list, cluster: list, memory: dict, questions: list[str]
             "",
             f"Memory of one replica after its runs (RSS): {memory['default (cross-encoder)']:,.0f} MB on the default "
             f"path, {memory['hybrid']:,.0f} MB on the hybrid path.",
+            "",
+            f"Everything here — the replicas, the Chroma server, PostgreSQL and the client threads — shares this "
+            f"machine's {os.cpu_count()} cores, with other work running on them (load avg: the 1-minute load "
+            "average as each level ended; it equals the core count when all are busy). Two replicas here have no "
+            "cores of their own, so they cannot double requests/s: the comparison shows whether the serving "
+            "layer adds a bottleneck of its own, not how replicas on separate machines scale.",
         ]
     )
 
