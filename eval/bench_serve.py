@@ -185,8 +185,8 @@ def render(args, single: list, cluster: list, memory: dict, questions: list[str]
             f"Index: `{args.data_dir}` (a copy). Questions: the {len(questions)} of `{args.questions}` in turn; "
             f"the first {WARM_QUESTIONS} were asked once per replica before timing (warm). "
             "Every client is a thread of the benchmark with its own keep-alive connection, clients spread "
-            "round robin over the replicas; latency is what the client measures, requests/s is answers over "
-            "wall time. Replicas run one uvicorn worker each.",
+            "round robin over the replicas (one client talks to replica A only); latency is what the client "
+            "measures, requests/s is answers over wall time. Replicas run one uvicorn worker each.",
             "",
             "### What the API adds to an answer",
             "",
