@@ -55,7 +55,7 @@ def build_stages(
             index, fusion=stages.fusion, rerank_depth=settings.rerank_depth, reranker=settings.reranker
         ),
         "ranker": lambda: KeepOrder(),
-        "gate": lambda: RerankGate(index),
+        "gate": lambda: RerankGate(index, setting=settings.reranker),
         "answerer": lambda: WithFallback(
             LLMAnswerer(llm, llm_limits),
             RerankedExtractiveAnswerer(index, settings.reranker),

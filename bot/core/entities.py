@@ -139,6 +139,21 @@ def load_nlp():
         return _nlp
 
 
+def preload_nlp() -> None:
+    """Start loading spaCy in a background thread, so the first answer that types its sentences does
+    not wait for it (a cold `spacebot ask` overlaps it with opening the index and reranking). An error
+    is left for `load_nlp` to raise where the model is used."""
+
+    def load() -> None:
+        try:
+            load_nlp()
+        except Exception:  # noqa: BLE001 - raised again, with its message, on first real use
+            pass
+
+    if _nlp is None:
+        threading.Thread(target=load, name="spacy-preload", daemon=True).start()
+
+
 _WORD = re.compile(r"\w+")
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.stages import AnswerRequest, Claim, Draft
 
+ANTECEDENT = True
+
 
 class RerankedExtractiveAnswerer:
     """Quotes the best sentence (and up to two more close to it) by `bot.core.sentence_choice`."""
@@ -17,6 +19,16 @@ class RerankedExtractiveAnswerer:
         self.index = index
         self.setting = setting  # SPACEBOT_RERANKER; None reads the environment
         self.fallback = ExtractiveAnswerer(index)
+        from bot.core.rerank import RerankerError, reranker_dir
+
+        try:
+            reranking = reranker_dir(setting) is not None
+        except RerankerError:
+            reranking = False  # the error line comes from retrieval, where the model is loaded
+        if reranking:
+            from bot.core.entities import preload_nlp
+
+            preload_nlp()
 
     def draft(self, request: AnswerRequest) -> Draft | None:
         from bot.core.rerank import load_reranker
@@ -26,11 +38,13 @@ class RerankedExtractiveAnswerer:
         if model is None:
             return self.fallback.draft(request)
         from bot.core.followup import contextual_query
-        from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences
+        from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences, with_antecedent
 
         query = contextual_query(request.question, [q for q, _ in request.history])
         scored = score_sentences(request.question, query, hits, model, focus=request.focus)
         chosen = choose(scored, max_sentences=min(request.k, MAX_SENTENCES))
+        if ANTECEDENT:
+            chosen = with_antecedent(chosen)
         if not chosen:
             return None
         return Draft(claims=[Claim(c.passage, c.sentence, c.total) for c in chosen])

@@ -16,12 +16,15 @@ docs/BENCHMARKS.md has the table.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 from bot.core.records import ArticleHit, Passage
 from bot.core.sentences import best_within, split_sentences
 
-SENTENCE_PASSAGES = 5  # best passages whose sentences compete (eval/bench_rerank.py)
+# Best passages whose sentences compete: 4 answers as 5 did on dev (0.667) and dev2 (0.625) and reads ~7%
+# fewer wordpieces; 3 loses a dev answer (eval/bench_rerank.py).
+SENTENCE_PASSAGES = 4
 PER_ARTICLE = 2  # at most this many of them from one article, so one long article cannot crowd out the rest
 MAX_SENTENCE_CHARS = 600  # longer "sentences" are tables or run-ons: not quotable
 # Weights, from eval/bench_rerank.py (expected answer in the chosen sentences, answerable questions):
@@ -50,8 +53,10 @@ class Scored:
     agent: bool = False
 
 
-def candidate_sentences(hits: list[ArticleHit], passages: int = SENTENCE_PASSAGES) -> list[tuple[str, Passage]]:
-    """(sentence, passage) pairs from the best `passages` passages (by score, `PER_ARTICLE` per article)."""
+def candidate_sentences(hits: list[ArticleHit], passages: int | None = None) -> list[tuple[str, Passage]]:
+    """(sentence, passage) pairs from the best `passages` passages (by score, `PER_ARTICLE` per article;
+    default `SENTENCE_PASSAGES`)."""
+    passages = passages or SENTENCE_PASSAGES
     ranked = sorted((p for h in hits for p in h.passages), key=lambda p: -p.score)
     per_article: dict[str, int] = {}
     chosen: list[Passage] = []
@@ -71,6 +76,19 @@ def candidate_sentences(hits: list[ArticleHit], passages: int = SENTENCE_PASSAGE
     return out
 
 
+def relevance(query: str, hits: list[ArticleHit], model, focus: set[str] | None = None) -> list[Scored]:
+    """Every candidate sentence with the cross-encoder's logit for `query` (the question with a
+    follow-up's context), in candidate order; `total` adds the passage and focus shares."""
+    pairs = candidate_sentences(hits)
+    if not pairs:
+        return []
+    logits = model.score(query, [f"{p.title}. {s}" for s, p in pairs])
+    return [
+        Scored(s, p, float(x), float(x) + W_PASSAGE * p.score + (W_FOCUS if focus and p.article_id in focus else 0.0))
+        for (s, p), x in zip(pairs, logits)
+    ]
+
+
 def score_sentences(
     question: str, query: str, hits: list[ArticleHit], model, focus: set[str] | None = None
 ) -> list[Scored]:
@@ -78,14 +96,9 @@ def score_sentences(
     (the question with a follow-up's context); `question` decides the answer type."""
     from bot.core.entities import asked_type, type_sentences
 
-    pairs = candidate_sentences(hits)
-    if not pairs:
+    scored = relevance(query, hits, model, focus)
+    if not scored:
         return []
-    logits = model.score(query, [f"{p.title}. {s}" for s, p in pairs])
-    scored = [
-        Scored(s, p, float(x), float(x) + W_PASSAGE * p.score + (W_FOCUS if focus and p.article_id in focus else 0.0))
-        for (s, p), x in zip(pairs, logits)
-    ]
     kind = asked_type(question)
     if kind is not None:
         best = max(c.total for c in scored)
@@ -99,3 +112,26 @@ def score_sentences(
 def choose(scored: list[Scored], max_sentences: int = MAX_SENTENCES, margin: float = MARGIN) -> list[Scored]:
     """The best sentence, and up to `max_sentences - 1` more that score within `margin` of it."""
     return best_within(scored, lambda c: c.total, max_sentences, margin)
+
+
+# A quote that opens with a personal pronoun ("He takes over the role from Rob Manning.") names nobody:
+# its antecedent is in the sentence before it.
+_PERSONAL_PRONOUN = re.compile(r"^(?:he|she|they|his|her|their)\b", re.IGNORECASE)
+
+
+def with_antecedent(chosen: list[Scored]) -> list[Scored]:
+    """Each chosen sentence that opens with a personal pronoun, quoted from the sentence before it in its
+    passage (an exact slice of the passage); a chosen sentence the longer quote holds is dropped."""
+    out: list[Scored] = []
+    for c in chosen:
+        if _PERSONAL_PRONOUN.match(c.sentence):
+            sentences = split_sentences(c.passage.text)
+            i = sentences.index(c.sentence) if c.sentence in sentences else 0
+            if i > 0:
+                text = c.passage.text
+                start = text.find(sentences[i - 1])
+                end = text.find(c.sentence, start) + len(c.sentence)
+                if 0 <= start < end:
+                    c = replace(c, sentence=text[start:end])
+        out.append(c)
+    return [c for c in out if not any(c is not o and c.sentence in o.sentence for o in out)]
