@@ -1,4 +1,4 @@
-"""The reranked pipeline end to end with the real models: cross-encoder, spaCy, Chroma, sample corpus."""
+"""The reranked pipeline end to end with the real models: cross-encoder, Chroma, sample corpus."""
 
 from __future__ import annotations
 

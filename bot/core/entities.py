@@ -1,5 +1,8 @@
 """Answer types from linguistic structure: what a question asks for, and which sentences hold one.
 
+Not on the query path: the answer-type bonus it fed (bot/core/sentence_choice.py) was measured
+and dropped (docs/BENCHMARKS.md); eval/bench_rerank.py still reads it for its sentence table.
+
 A who-question wants a person or an organisation (or a people or country), a
 when-question a date, a how-many/how-much question a number or an amount, a
 where-question a place. spaCy's small English pipeline (`en_core_web_sm` 3.8.0,
@@ -137,21 +140,6 @@ def load_nlp():
                     sys.modules.pop("torch", None)
             _nlp = module.load(exclude=["lemmatizer"])
         return _nlp
-
-
-def preload_nlp() -> None:
-    """Start loading spaCy in a background thread, so the first answer that types its sentences does
-    not wait for it (a cold `spacebot ask` overlaps it with opening the index and reranking). An error
-    is left for `load_nlp` to raise where the model is used."""
-
-    def load() -> None:
-        try:
-            load_nlp()
-        except Exception:  # noqa: BLE001 - raised again, with its message, on first real use
-            pass
-
-    if _nlp is None:
-        threading.Thread(target=load, name="spacy-preload", daemon=True).start()
 
 
 _WORD = re.compile(r"\w+")

@@ -1,4 +1,4 @@
-"""The no-LLM answerer for reranked articles: sentences chosen by the cross-encoder and the answer type.
+"""The no-LLM answerer for reranked articles: sentences chosen by the cross-encoder.
 
 Articles that were not reranked are answered by the keyword-scoring `ExtractiveAnswerer`.
 Quotes stay verbatim; the citation builder adds the `[n]` markers.
@@ -19,16 +19,6 @@ class RerankedExtractiveAnswerer:
         self.index = index
         self.setting = setting  # SPACEBOT_RERANKER; None reads the environment
         self.fallback = ExtractiveAnswerer(index)
-        from bot.core.rerank import RerankerError, reranker_dir
-
-        try:
-            reranking = reranker_dir(setting) is not None
-        except RerankerError:
-            reranking = False  # the error line comes from retrieval, where the model is loaded
-        if reranking:
-            from bot.core.entities import preload_nlp
-
-            preload_nlp()
 
     def draft(self, request: AnswerRequest) -> Draft | None:
         from bot.core.rerank import load_reranker
@@ -41,7 +31,7 @@ class RerankedExtractiveAnswerer:
         from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences, with_antecedent
 
         query = contextual_query(request.question, [q for q, _ in request.history])
-        scored = score_sentences(request.question, query, hits, model, focus=request.focus)
+        scored = score_sentences(query, hits, model, focus=request.focus)
         chosen = choose(scored, max_sentences=min(request.k, MAX_SENTENCES))
         if ANTECEDENT:
             chosen = with_antecedent(chosen)
