@@ -35,8 +35,9 @@ TOKENIZER_SHA256 = "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857
 MAX_TOKENS = 224
 # Pairs per onnxruntime call. One pair a call computes no padding, and its logit never depends on what
 # else shares the batch (int8 dynamic quantisation scales activations per batch: a batch of 16 moved a
-# logit by up to ~1); on the shared 2 cores, 25 chunk pairs took 0.60x the time of batches of 16
-# (batches of 2/4/8: 0.64/0.65/0.72x; eval/bench_latency.py).
+# logit by up to ~1). Timed on one question's 25 chunk pairs, 5 rounds interleaved, load average ~7 on the
+# shared 2 cores: one pair a call took 0.60x the time of batches of 16 (2/4/8 a call: 0.64/0.65/0.72x);
+# quiet (load 1.5): 0.99x (4 a call: 0.85x, but then a logit depends on its batch).
 BATCH = 1
 # Scores kept per process, so the refusal gate and the answerer, which read the same sentences, pay once.
 CACHE_PAIRS = 4096
@@ -92,8 +93,8 @@ class CrossEncoder:
         options = ort.SessionOptions()
         options.log_severity_level = 3
         # Idle threads do not spin waiting for work: on 2 cores shared with other processes (the bot's
-        # own Chroma, other workers) spinning took the cores they needed; 25 pairs ran in 0.74-0.86x
-        # the time with spinning off (eval/bench_latency.py).
+        # own Chroma, other workers) spinning took the cores they needed; the same 25 pairs ran in
+        # 0.74-0.86x the time with spinning off (batches of 16, two runs at load average 7-25).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
@@ -166,10 +167,10 @@ def load_reranker(setting: str | None = None) -> CrossEncoder | None:
 # dev, hit@5 0.926 / MRR 0.881) and confirmed on dev2 (0.963 / 0.914 vs hybrid 0.913 / 0.833).
 DEPTH = 15
 # Cascade: the first FIRST chunks of each list are read first (~8 pairs), the rest up to DEPTH only when
-# none of them scores ENOUGH. Chosen on dev among FIRST 3-8 x ENOUGH 3-6 (all keep dev hit@5 0.926,
-# MRR 0.885, paraphrase 0.867; 5 / 3 answers best, 0.685) and confirmed on dev2 (hit@5 0.963 -> 0.950,
-# MRR 0.921 -> 0.912, paraphrase 0.967, answers 0.625 unchanged); it reads 37% fewer wordpieces
-# (eval/bench_rerank.py, docs/BENCHMARKS.md). FIRST = 0 turns it off.
+# none of them scores ENOUGH. Chosen on dev among FIRST 3/5/8 x ENOUGH 3/4/5 (all keep dev hit@5 0.926 and
+# paraphrase 0.867; 5 / 3 answers best, 0.704 vs 0.667 reading all 15) and checked on dev2: answers 0.700
+# either way, hit@5 0.963 -> 0.950 and MRR 0.921 -> 0.912 (one question), paraphrase 0.967. It reads 38%
+# fewer wordpieces (eval/bench_pipeline.py, docs/BENCHMARKS.md). FIRST = 0 turns it off.
 FIRST = 5
 ENOUGH = 3.0
 

@@ -30,11 +30,11 @@ log = logging.getLogger("spacebot.answer")
 # Calibrated on dev + dev2 together, with the figure rule applied (eval/bench_pipeline.py): AUROC of
 # `support`, answerable vs unanswerable, dev 0.71, dev2 0.78, pooled 0.76 (the best passage's logit:
 # 0.68 / 0.72 / 0.70). The operating point is the one with the highest pooled refusal minus false refusal
-# with false refusal <= 0.10 on each set: every threshold up to -7 ties there (dev 0.67 / 0.019, dev2
-# 0.55 / 0.075); raising it to -2.8 (the most refusals within 0.10 false refusals pooled) refuses one
-# more dev2 question for three more false refusals (dev 0.67 / 0.093, dev2 0.60 / 0.10). At -8 it
-# refuses off-topic questions ("click evil example here" scores about -11) and leaves the rest to
-# the figure rule.
+# with false refusal <= 0.10 on each set: every threshold from -20 to -8 ties there (dev 0.67 / 0.019,
+# dev2 0.55 / 0.075); raising it to -2.8 (the most refusals within 0.10 false refusals) refuses one more
+# dev2 question for three more false refusals (dev 0.67 / 0.093, dev2 0.60 / 0.10). -8 is the top of the
+# tie: off-topic questions ("click evil example here" scores about -11) are refused by it, near-misses
+# that ask for a figure by the figure rule.
 REFUSE_BELOW = -8.0
 NO_SENTENCE = -20.0  # `support` when no candidate sentence holds the asked-for figure: below any logit
 

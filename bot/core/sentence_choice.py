@@ -23,8 +23,8 @@ from dataclasses import dataclass, replace
 from bot.core.records import ArticleHit, Passage
 from bot.core.sentences import best_within, split_sentences
 
-# Best passages whose sentences compete: 4 answers as 5 did on dev (0.667) and dev2 (0.625) and reads ~7%
-# fewer wordpieces; 3 loses a dev answer (eval/bench_rerank.py).
+# Best passages whose sentences compete: 4 answers as 5 does on dev (0.704) and dev2 (0.700) and reads 8%
+# fewer wordpieces; 3 loses two dev answers (eval/bench_pipeline.py).
 SENTENCE_PASSAGES = 4
 PER_ARTICLE = 2  # at most this many of them from one article, so one long article cannot crowd out the rest
 MAX_SENTENCE_CHARS = 600  # longer "sentences" are tables or run-ons: not quotable
