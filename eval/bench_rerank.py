@@ -368,40 +368,59 @@ def _old_on_reranked(recs: list[dict], table) -> float:
 
 def refusal_figures(data: dict, table) -> dict:
     """AUROC of the reranker's best score for answerable vs unanswerable; old rules on top of a CE gate."""
-    from bot.core import evidence
-    from bot.core.entities import LABELS  # noqa: F401  (types come from the cached sentences)
+    out, feats = _refusal_features(data, table)
+    _calibrate(out, feats)
+    th = out["dev+dev2 threshold passage (max refusal with false refusal <= 0.10)"][0]
 
+    def gate(rows, rule):
+        res = [(a, t < th or bool(rule and rule(x))) for a, t, x in rows]
+        return {
+            "refusal": float(np.mean([f for a, f in res if not a])),
+            "false refusal": float(np.mean([f for a, f in res if a])),
+        }
+
+    out["rules"] = {
+        label: {name: gate(feats[name], rule) for name in ("dev", "dev2")} for label, rule in _old_rules(table).items()
+    }
+    return out
+
+
+def _refusal_features(data: dict, table) -> tuple[dict, dict]:
+    """Per set: (answerable, best passage logit, extras) rows and the AUROC of each score."""
     article_of = table["article_id"]
     out: dict = {}
     feats: dict[str, list[tuple[bool, float, dict]]] = {}
     for name in ("dev", "dev2"):
         rows = []
         for r in data[name]:
-            order = reranked(r, 20, article_of)
-            top = max(r["ce"].values())
             sents = r.get("sentences") or []
             best_sent = max((c["ce"] for c in sents), default=-20.0)
-            typed_ok = r.get("kind_asked") is None or any(c["typed"] for c in sents[:])
             typed_best = (
                 max((c["ce"] for c in sents if c["typed"]), default=-20.0) if r.get("kind_asked") else best_sent
             )
-            rows.append(
-                (
-                    bool(r["relevant"]),
-                    top,
-                    {"rec": r, "order": order, "best_sent": best_sent, "typed_ok": typed_ok, "typed_best": typed_best},
-                )
-            )
+            extra = {
+                "rec": r,
+                "order": reranked(r, 20, article_of),
+                "best_sent": best_sent,
+                "typed_ok": r.get("kind_asked") is None or any(c["typed"] for c in sents),
+                "typed_best": typed_best,
+            }
+            rows.append((bool(r["relevant"]), max(r["ce"].values()), extra))
         feats[name] = rows
-        pos = [t for a, t, _ in rows if a]
-        neg = [t for a, t, _ in rows if not a]
-        out[f"{name} AUROC best passage CE"] = auroc(pos, neg)
-        out[f"{name} AUROC best sentence CE"] = auroc(
-            [x["best_sent"] for a, _, x in rows if a], [x["best_sent"] for a, _, x in rows if not a]
+        scores = (
+            ("best passage CE", None),
+            ("best sentence CE", "best_sent"),
+            ("best typed sentence CE", "typed_best"),
         )
-        out[f"{name} AUROC best typed sentence CE"] = auroc(
-            [x["typed_best"] for a, _, x in rows if a], [x["typed_best"] for a, _, x in rows if not a]
-        )
+        for label, key in scores:
+            pos = [x[key] if key else t for a, t, x in rows if a]
+            neg = [x[key] if key else t for a, t, x in rows if not a]
+            out[f"{name} AUROC {label}"] = auroc(pos, neg)
+    return out, feats
+
+
+def _calibrate(out: dict, feats: dict) -> None:
+    """Pooled AUROC and the threshold refusing most with <= 10% false refusals, per score."""
     both = feats["dev"] + feats["dev2"]
     for feature in ("passage", "sentence", "typed"):
 
@@ -411,32 +430,22 @@ def refusal_figures(data: dict, table) -> dict:
         out[f"dev+dev2 AUROC {feature}"] = auroc(
             [value(t, x) for a, t, x in both if a], [value(t, x) for a, t, x in both if not a]
         )
-        thresholds = sorted({round(value(t, x), 2) for _, t, x in both})
         best = None
-        for th in thresholds:
+        for th in sorted({round(value(t, x), 2) for _, t, x in both}):
             refused = [value(t, x) < th for _, t, x in both]
             ref = np.mean([f for f, (a, _, _) in zip(refused, both) if not a])
             false = np.mean([f for f, (a, _, _) in zip(refused, both) if a])
             if false <= 0.10 and (best is None or ref > best[1]):
                 best = (th, float(ref), float(false))
         out[f"dev+dev2 threshold {feature} (max refusal with false refusal <= 0.10)"] = best
-    # the old rules on top of the CE gate at the calibrated passage threshold
-    th = out["dev+dev2 threshold passage (max refusal with false refusal <= 0.10)"][0]
-    fy = evidence._spellings
 
-    def gate(rows, rule):
-        res = []
-        for a, t, x in rows:
-            refuse = t < th
-            if not refuse and rule:
-                refuse = rule(x)
-            res.append((a, refuse))
-        return {
-            "refusal": float(np.mean([f for a, f in res if not a])),
-            "false refusal": float(np.mean([f for a, f in res if a])),
-        }
+
+def _old_rules(table) -> dict:
+    """The EvidenceGate rules, each as a function of one question's extras."""
+    from bot.core import evidence
 
     keyword = SERVICE.index.keyword
+    fy = evidence._spellings
 
     def hits(x):
         if "hits" not in x:
@@ -456,30 +465,21 @@ def refusal_figures(data: dict, table) -> dict:
     def acronym_rule(x):
         spec = set(evidence.specific_terms(x["rec"]["question"], keyword))
         typed = [a for a in evidence.acronyms(x["rec"]["question"], keyword) if not set(keyword.terms(a)) <= spec]
-        if not typed:
-            return False
-        return bool(evidence.weigh_evidence(x["rec"]["question"], hits(x), keyword).missing)
+        return bool(typed) and bool(evidence.weigh_evidence(x["rec"]["question"], hits(x), keyword).missing)
 
     def figure_rule(x):
         from bot.core.extractive import select_sentences
 
         return not select_sentences(x["rec"]["question"], hits(x), SERVICE.index)
 
-    def type_rule(x):
-        return not x["typed_ok"]
-
-    rules = {
+    return {
         "CE gate alone": None,
         "+ rare-term gate (with FY->year)": terms_rule,
         "+ rare-term gate (without FY->year)": terms_rule_no_fy,
         "+ acronym gate (as part of the term gate)": acronym_rule,
         "+ figure rule (extractive)": figure_rule,
-        "+ answer-type check (spaCy)": type_rule,
+        "+ answer-type check (spaCy)": lambda x: not x["typed_ok"],
     }
-    out["rules"] = {}
-    for label, rule in rules.items():
-        out["rules"][label] = {name: gate(feats[name], rule) for name in ("dev", "dev2")}
-    return out
 
 
 if __name__ == "__main__":

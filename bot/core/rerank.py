@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,14 @@ TOKENIZER_SHA256 = "cb374d6bc042c22455946f4e09a89d29882a199fdaf8fb25be00dc8b8857
 # MiniLM wordpieces (the same uncased BERT vocabulary) plus a title and a ~20-word question:
 # 224 keeps every chunk whole; the cost grows with length, so longer texts are cut.
 MAX_TOKENS = 224
-BATCH = 16  # pairs per onnxruntime call: measured flat between 8 and 32 on 2 cores (eval/bench_rerank.py)
+# Pairs per onnxruntime call. One pair a call computes no padding, and its logit never depends on what
+# else shares the batch (int8 dynamic quantisation scales activations per batch: a batch of 16 moved a
+# logit by up to ~1). Timed on one question's 25 chunk pairs, 5 rounds interleaved, load average ~7 on the
+# shared 2 cores: one pair a call took 0.60x the time of batches of 16 (2/4/8 a call: 0.64/0.65/0.72x);
+# quiet (load 1.5): 0.99x (4 a call: 0.85x, but then a logit depends on its batch).
+BATCH = 1
+# Scores kept per process, so the refusal gate and the answerer, which read the same sentences, pay once.
+CACHE_PAIRS = 4096
 
 
 class ModelFileError(RuntimeError):
@@ -84,6 +92,10 @@ class CrossEncoder:
 
         options = ort.SessionOptions()
         options.log_severity_level = 3
+        # Idle threads do not spin waiting for work: on 2 cores shared with other processes (the bot's
+        # own Chroma, other workers) spinning took the cores they needed; the same 25 pairs ran in
+        # 0.74-0.86x the time with spinning off (batches of 16, two runs at load average 7-25).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         if threads:
             options.intra_op_num_threads = threads
         self.folder = folder
@@ -96,12 +108,30 @@ class CrossEncoder:
         # read whole; "only_second" raised on a question longer than the window (found by fuzzing)
         self.tokenizer.enable_truncation(max_tokens, strategy="longest_first")
         self.tokenizer.enable_padding()
+        self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def score(self, query: str, texts: list[str], batch: int = BATCH) -> np.ndarray:
-        """One relevance logit per text, in the order given."""
+        """One relevance logit per text, in the order given (pairs scored lately come from a cache)."""
         out = np.zeros(len(texts), dtype=np.float32)
-        if not texts:
-            return out
+        with self._cache_lock:
+            known = {i: self._cache.get((query, t)) for i, t in enumerate(texts)}
+        todo = [i for i, v in known.items() if v is None]
+        for i, v in known.items():
+            if v is not None:
+                out[i] = v
+        if todo:
+            fresh = self._score([texts[i] for i in todo], query, batch)
+            out[todo] = fresh
+            with self._cache_lock:
+                for i, v in zip(todo, fresh):
+                    self._cache[(query, texts[i])] = float(v)
+                while len(self._cache) > CACHE_PAIRS:
+                    self._cache.popitem(last=False)
+        return out
+
+    def _score(self, texts: list[str], query: str, batch: int) -> np.ndarray:
+        out = np.zeros(len(texts), dtype=np.float32)
         # longest first: similar lengths share a batch, so less padding is computed
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         for start in range(0, len(order), batch):
@@ -136,16 +166,45 @@ def load_reranker(setting: str | None = None) -> CrossEncoder | None:
 # pairs). Chosen on dev (eval/bench_rerank.py: of depths 4-20, 15 is the best pure reranking on
 # dev, hit@5 0.926 / MRR 0.881) and confirmed on dev2 (0.963 / 0.914 vs hybrid 0.913 / 0.833).
 DEPTH = 15
+# Cascade: the first FIRST chunks of each list are read first (~8 pairs), the rest up to DEPTH only when
+# none of them scores ENOUGH. Chosen on dev among FIRST 3/5/8 x ENOUGH 3/4/5 (all keep dev hit@5 0.926 and
+# paraphrase 0.867; 5 / 3 answers best, 0.704 vs 0.667 reading all 15) and checked on dev2: answers 0.700
+# either way, hit@5 0.963 -> 0.950 and MRR 0.921 -> 0.912 (one question), paraphrase 0.967. It reads 38%
+# fewer wordpieces (eval/bench_pipeline.py, docs/BENCHMARKS.md). FIRST = 0 turns it off.
+FIRST = 5
+ENOUGH = 3.0
 
 
 def rerank_candidates(
-    model: CrossEncoder, query: str, ranked_lists: list[list[tuple[int, float]]], table, depth: int = DEPTH
+    model: CrossEncoder,
+    query: str,
+    ranked_lists: list[list[tuple[int, float]]],
+    table,
+    depth: int = DEPTH,
+    first: int | None = None,
+    enough: float | None = None,
 ) -> dict[int, float]:
     """The cross-encoder's logit for each of the first `depth` chunks of every list (the union).
 
     `table` is the keyword index's chunk table; a chunk is read as its article's title and its text.
+    With `first` and `enough` set, the first `first` chunks of each list are read before the rest,
+    and the rest only when none of those scores `enough` or more.
     """
-    rows = list(dict.fromkeys(row for ranked in ranked_lists for row, _ in ranked[:depth]))
     columns = table.columns
-    scores = model.score(query, [f"{columns['title'][r]}\n{columns['text'][r]}" for r in rows])
-    return dict(zip(rows, map(float, scores)))
+
+    def score(rows: list[int]) -> dict[int, float]:
+        texts = [f"{columns['title'][r]}\n{columns['text'][r]}" for r in rows]
+        return dict(zip(rows, map(float, model.score(query, texts))))
+
+    def union(d: int) -> list[int]:
+        return list(dict.fromkeys(row for ranked in ranked_lists for row, _ in ranked[:d]))
+
+    first = FIRST if first is None else first
+    enough = ENOUGH if enough is None else enough
+    scores: dict[int, float] = {}
+    if first and enough is not None and first < depth:
+        scores = score(union(first))
+        if scores and max(scores.values()) >= enough:
+            return scores
+    scores.update(score([r for r in union(depth) if r not in scores]))
+    return scores

@@ -1,4 +1,4 @@
-"""The no-LLM answerer for reranked articles: sentences chosen by the cross-encoder and the answer type.
+"""The no-LLM answerer for reranked articles: sentences chosen by the cross-encoder.
 
 Articles that were not reranked are answered by the keyword-scoring `ExtractiveAnswerer`.
 Quotes stay verbatim; the citation builder adds the `[n]` markers.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from bot.core.extractive import ExtractiveAnswerer
 from bot.core.stages import AnswerRequest, Claim, Draft
+
+ANTECEDENT = True
 
 
 class RerankedExtractiveAnswerer:
@@ -26,11 +28,13 @@ class RerankedExtractiveAnswerer:
         if model is None:
             return self.fallback.draft(request)
         from bot.core.followup import contextual_query
-        from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences
+        from bot.core.sentence_choice import MAX_SENTENCES, choose, score_sentences, with_antecedent
 
         query = contextual_query(request.question, [q for q, _ in request.history])
-        scored = score_sentences(request.question, query, hits, model, focus=request.focus)
+        scored = score_sentences(query, hits, model, focus=request.focus)
         chosen = choose(scored, max_sentences=min(request.k, MAX_SENTENCES))
+        if ANTECEDENT:
+            chosen = with_antecedent(chosen)
         if not chosen:
             return None
         return Draft(claims=[Claim(c.passage, c.sentence, c.total) for c in chosen])
