@@ -77,6 +77,7 @@ def keyword(tmp_path_factory) -> KeywordIndex:
             "published": None,
             "published_ts": None,
             "path": None,
+            "canonical_url": None,
             "chunk_index": 0,
         }
         for aid, (title, url, text) in ARTICLES.items()
