@@ -32,12 +32,24 @@ def free_port() -> int:
 class Process:
     """A server subprocess whose `url` answers `ready_path` with 200 once `wait_ready()` returns."""
 
-    def __init__(self, command: list[str], folder: Path, env: dict[str, str], ready_path: str, port: int) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        folder: Path,
+        env: dict[str, str],
+        ready_path: str,
+        port: int,
+        start_timeout: float = START_TIMEOUT,
+    ) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.ready_path = ready_path
+        self.start_timeout = start_timeout
         self.log = folder / "server.log"
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("SPACEBOT_", "CHROMA_", "SLACK_"))}
+        # the caller's settings only: none from this shell, and no other server's metrics folder
+        inherited = ("SPACEBOT_", "CHROMA_", "SLACK_", "PROMETHEUS_MULTIPROC_DIR")
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
         environment.update(PYTHONPATH=str(ROOT), **{k: str(v) for k, v in env.items()})
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
@@ -45,7 +57,8 @@ class Process:
             )
 
     def wait_ready(self) -> str:
-        deadline = time.monotonic() + START_TIMEOUT
+        """Block until `ready_path` answers 200; returns the base URL (the log's tail if it never does)."""
+        deadline = time.monotonic() + self.start_timeout
         while True:
             try:
                 if httpx.get(self.url + self.ready_path, timeout=5).status_code == 200:
@@ -54,9 +67,11 @@ class Process:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                tail = self.log.read_text(errors="replace")[-2000:]
-                raise SystemExit(f"error: {self.url} did not become ready; its log ends:\n{tail}")
+                raise SystemExit(f"error: {self.url} did not become ready; its log ends:\n{self.log_tail()}")
             time.sleep(0.5)
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
 
     def rss_mb(self) -> float:
         """Resident memory of the process, in MB (0 when it is gone)."""
@@ -77,11 +92,11 @@ class Process:
             self.proc.wait()
 
 
-def start_serve(folder: Path, env: dict[str, str]) -> Process:
-    """`spacebot serve` (one worker) with `env`; call `wait_ready()` before use."""
+def start_serve(folder: Path, env: dict[str, str], workers: int = 1, start_timeout: float = START_TIMEOUT) -> Process:
+    """`spacebot serve --workers N` with `env`; call `wait_ready()` before use."""
     port = free_port()
-    command = [sys.executable, "-m", "bot.faces.cli", "serve", "--port", str(port)]
-    return Process(command, folder, env, "/readyz", port)
+    command = [sys.executable, "-m", "bot.faces.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    return Process(command, folder, env, "/readyz", port, start_timeout)
 
 
 def start_chroma(path: Path, folder: Path) -> Process:

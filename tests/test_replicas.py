@@ -24,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import ChromaServer
-from serve_process import ServeProcess
+from serve_process import serve_process
 
 try:
     from fake_slack import FakeSlack, sign
@@ -89,7 +89,7 @@ def cluster(sample_settings, postgres_server, tmp_path_factory):
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": cluster.slack.url,
             }
-            servers.append(ServeProcess(root / name, env))  # both start at once
+            servers.append(serve_process(root / name, env))  # both start at once
         cluster.replicas = [server.wait_ready() for server in servers]
         yield cluster
     finally:

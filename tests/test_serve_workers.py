@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from serve_process import ServeProcess
+from serve_process import serve_process
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ WORKER_HEADER = "X-Spacebot-Worker"
 def server(sample_settings, tmp_path_factory):
     root = tmp_path_factory.mktemp("workers")
     shutil.copytree(sample_settings.data_dir, root / "data", ignore=shutil.ignore_patterns("state.sqlite3*"))
-    process = ServeProcess(root, {"SPACEBOT_DATA_DIR": root / "data", "SPACEBOT_RERANKER": "none"}, workers=WORKERS)
+    process = serve_process(root, {"SPACEBOT_DATA_DIR": root / "data", "SPACEBOT_RERANKER": "none"}, workers=WORKERS)
     try:
         yield process.wait_ready()
     finally:
