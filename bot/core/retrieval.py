@@ -185,20 +185,7 @@ class Retriever:
         hits = []
         for article_id, rows in list(rows_of.items())[:k]:
             passages = [_passage(table.row(r), scores[r]) for r in rows[:PASSAGES_PER_ARTICLE]]
-            first = passages[0]
-            hits.append(
-                ArticleHit(
-                    article_id=article_id,
-                    title=first.title,
-                    source=first.source,
-                    url=first.url,
-                    published=first.published,
-                    path=first.path,
-                    score=passages[0].score,
-                    passages=passages,
-                    reranked=True,
-                )
-            )
+            hits.append(_article_hit(article_id, passages, passages[0].score, reranked=True))
         floor = min(scores.values(), default=0.0) - 1.0  # below every reranked passage
         for hit in fused:
             if len(hits) >= k:
@@ -215,19 +202,7 @@ class Retriever:
         hits = []
         for fused in self.fusion.fuse(ranked_lists, table.columns["article_id"], k):
             passages = [_passage(table.row(r), score) for r, score in fused.chunks[:PASSAGES_PER_ARTICLE]]
-            first = passages[0]
-            hits.append(
-                ArticleHit(
-                    article_id=fused.article_id,
-                    title=first.title,
-                    source=first.source,
-                    url=first.url,
-                    published=first.published,
-                    path=first.path,
-                    score=fused.score,
-                    passages=passages,
-                )
-            )
+            hits.append(_article_hit(fused.article_id, passages, fused.score))
         return hits
 
 
@@ -259,6 +234,22 @@ def collapse_copies(hits: list[ArticleHit], groups, address) -> list[ArticleHit]
             passage.also_in = list(hit.also_in)
         out.append(hit)
     return out
+
+
+def _article_hit(article_id: str, passages: list[Passage], score: float, reranked: bool = False) -> ArticleHit:
+    """An article hit described by its first (best) passage."""
+    first = passages[0]
+    return ArticleHit(
+        article_id=article_id,
+        title=first.title,
+        source=first.source,
+        url=first.url,
+        published=first.published,
+        path=first.path,
+        score=score,
+        passages=passages,
+        reranked=reranked,
+    )
 
 
 def _passage(row: dict, score: float) -> Passage:
