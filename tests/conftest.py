@@ -152,3 +152,13 @@ def state_target(request, tmp_path):
         return tmp_path / "state.sqlite3"
     server = request.getfixturevalue("postgres_server")
     return server.fresh_schema(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture()
+def site():
+    """A threaded HTTP server on 127.0.0.1 serving the pages and feeds a test puts on it."""
+    from web_fixture import Site
+
+    server = Site()
+    yield server
+    server.close()

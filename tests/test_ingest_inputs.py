@@ -7,7 +7,6 @@ import json
 import pytest
 from conftest import SAMPLE
 from typer.testing import CliRunner
-from web_fixture import Site
 
 ARTICLE = "Japan and the United States agreed on a lunar rover. " * 12
 
@@ -24,13 +23,6 @@ FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Orbit Times</t
 <item><title>Gateway module ships</title><link>{base}/gateway</link>
 <pubDate>Thu, 11 Apr 2024 12:00:00 GMT</pubDate><description>The Gateway habitation module shipped to Florida for launch integration work.</description></item>
 </channel></rss>"""
-
-
-@pytest.fixture()
-def site():
-    s = Site()
-    yield s
-    s.close()
 
 
 @pytest.fixture()

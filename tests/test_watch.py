@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import FakeClock, make_settings
 from feed_fixture import FeedSite, article_text
 from test_ingest_pipeline import CountingEmbedder
 from web_fixture import Site
 
 INTERVAL = 900.0  # 15m, the command's default
-
-
-@pytest.fixture()
-def site():
-    s = Site()
-    yield s
-    s.close()
 
 
 class Rig:

@@ -22,13 +22,6 @@ from ingest.watch.source_list import WatchSource, read_sources_file, watch_list
 
 
 @pytest.fixture()
-def site():
-    s = Site()
-    yield s
-    s.close()
-
-
-@pytest.fixture()
 def cli(tmp_path, monkeypatch):
     from bot.faces.cli import app
 
