@@ -133,8 +133,35 @@ def run_settings(service, cached, names: list[str]) -> dict:
     return out
 
 
+def reading_signals(question: str, history: list[str], hits, cached) -> dict[str, float]:
+    """Other scores tried as refusal signals, beside `support` (none is shipped: docs/BENCHMARKS.md).
+
+    typed: best logit of a sentence holding a spaCy entity of the asked type (bot.core.entities:
+    a person or organisation for who-questions, a place for where, ...) that the question lacks;
+    untitled: best logit of the 3 best sentences scored without their article's title;
+    articles: minus the number of articles among the 3 best sentences (one article: the answer is in one place).
+    """
+    from bot.core.entities import asked_type, type_sentences
+    from bot.core.followup import contextual_query
+    from bot.core.rerank_gate import NO_SENTENCE
+    from bot.core.sentence_choice import relevance
+
+    query = contextual_query(question, history)
+    scored = sorted(relevance(query, hits, cached), key=lambda c: -c.score)
+    kind = asked_type(question)
+    if kind is None:
+        typed = max((c.score for c in scored), default=NO_SENTENCE)
+    else:
+        found = type_sentences(question, [c.sentence for c in scored], kind)
+        typed = max((c.score for c, t in zip(scored, found) if t.found), default=NO_SENTENCE)
+    top = scored[:3]
+    untitled = cached.score(query, [c.sentence for c in top]) if top else [NO_SENTENCE]
+    return {"typed": typed, "untitled": float(max(untitled)), "articles": -len({c.passage.article_id for c in top})}
+
+
 def gate_rows(service, cached) -> dict[str, list[dict]]:
-    """Per question: answerable or not, the best passage logit, `support`, and what each old rule says."""
+    """Per question: answerable or not, the best passage logit, `support`, the other signals tried,
+    and what each old rule says."""
     from bot.core import evidence
     from bot.core.gate import figure_refusal
     from bot.core.rerank_gate import support
@@ -156,6 +183,7 @@ def gate_rows(service, cached) -> dict[str, list[dict]]:
                     "figure": figure_refusal(q["question"], hits, keyword, q["history"]) is not None,
                     "terms": any(m not in acronyms for m in missing),
                     "acronym": any(m in acronyms for m in missing),
+                    **reading_signals(q["question"], q["history"], hits, cached),
                 }
             )
     return out
@@ -203,6 +231,19 @@ def gate_report(rows: dict[str, list[dict]]) -> dict:
         report[f"AUROC {feature}"]["pooled"] = round(
             auroc([r[feature] for r in both if r["answerable"]], [r[feature] for r in both if not r["answerable"]]), 2
         )
+    report["AUROC where the figure rule does not refuse"] = {
+        feature: {
+            s: round(
+                auroc(
+                    [r[feature] for r in rows[s] if r["answerable"] and not r["figure"]],
+                    [r[feature] for r in rows[s] if not r["answerable"] and not r["figure"]],
+                ),
+                2,
+            )
+            for s in rows
+        }
+        for feature in ("passage", "support", "typed", "untitled", "articles")
+    }
     rules = {
         "no rule": lambda r: False,
         "figure rule": lambda r: r["figure"],
