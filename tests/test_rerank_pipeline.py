@@ -73,6 +73,25 @@ def test_an_amount_no_sentence_states_is_refused_not_made_up(sample_service):
     assert RerankGate(sample_service.index).check("where is the china-russia lunar station planned?", [hit], []) is None
 
 
+def test_a_who_question_whose_articles_name_nobody_is_refused(sample_service):
+    from bot.core.rerank_gate import RerankGate
+
+    gate = RerankGate(sample_service.index)
+    question = "who signed the memorandum on the china-russia lunar station?"
+    topic = (
+        "The agency said the two countries signed a memorandum of understanding on the joint effort to build an "
+        "international lunar research station. The station is planned for the lunar south pole."
+    )
+    refusal = gate.check(question, [_hit("China, Russia to collaborate on lunar outpost", topic, 6.0)], [])
+    assert refusal is not None and "cross-encoder" in refusal.reason
+    # the same article naming the signatories answers it
+    named = topic + " The memorandum was signed by CNSA administrator Zhang Kejian and Roscosmos chief Dmitry Rogozin."
+    assert gate.check(question, [_hit("China, Russia to collaborate on lunar outpost", named, 6.0)], []) is None
+    # and a question that asks for no one is answered from the first version
+    hit = _hit("China, Russia to collaborate on lunar outpost", topic, 6.0)
+    assert gate.check("what did china and russia agree to build together?", [hit], []) is None
+
+
 def test_the_cascade_reads_the_rest_only_when_the_first_chunks_are_weak(sample_service):
     from bot.core.rerank import load_reranker, rerank_candidates
 

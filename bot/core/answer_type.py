@@ -37,3 +37,24 @@ def has_type(sentence: str, kind: str | None) -> bool:
     if kind is None:
         return True
     return bool(_PATTERNS[kind].search(sentence))
+
+
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’.-]*")
+_WORD = re.compile(r"\w+")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def names_someone(sentence: str, question: str) -> bool:
+    """True if `sentence` holds a capitalised word, past its first, that `question` lacks: a name
+    ("signed by CNSA administrator Zhang Kejian") the question did not bring ("who signed for Uruguay?").
+
+    News text capitalises names; a capital at a sentence's start says nothing, so it is skipped.
+    """
+    asked = {w.lower() for w in _WORD.findall(question)}
+    for match in _CAPITALISED.finditer(sentence):
+        if match.start() == 0:
+            continue
+        word = _POSSESSIVE.sub("", match.group()).strip(".'’-").lower()
+        if word and word not in asked:
+            return True
+    return False
