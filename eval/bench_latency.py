@@ -3,10 +3,14 @@
 The machine is shared, so absolute times move with the load; each question is
 answered by both settings back to back (in alternating order) and the report
 gives both medians, their ratio and the load average. "before" is the reranked
-path as first shipped (batches of 16 pairs with spinning threads, depth 15 read
-at once, sentences of 5 passages); "after" is the code's defaults.
+path as first shipped (`--before first-shipped`: batches of 16 pairs with
+spinning threads, depth 15 read at once, sentences of 5 passages) or as it was
+before pairs were scored side by side (`--before one-at-a-time`: one pair at a
+time on onnxruntime's default threads, the cascade's fall-through read at once);
+"after" is the code's defaults. `--cost` times one call of the cross-encoder at
+several lengths and fits milliseconds = a + b x wordpieces.
 
-    PYTHONPATH=. python -m eval.bench_latency --data-dir INDEX [--cold-repo OTHER_CHECKOUT]
+    PYTHONPATH=. python -m eval.bench_latency --data-dir INDEX [--before one-at-a-time] [--cold-repo OTHER]
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from pathlib import Path
 
 BEFORE = {"bot.core.rerank.FIRST": 0, "bot.core.sentence_choice.SENTENCE_PASSAGES": 5}
 BEFORE_BATCH = 16
+ONE_AT_A_TIME = {"bot.core.rerank.STEP": None}
 COLD_QUESTION = "who signed the artemis accords for uruguay?"
 
 
@@ -31,7 +36,7 @@ def _before_model():
 
     from bot.core import rerank
 
-    model = rerank.CrossEncoder(rerank.bundled_dir())
+    model = rerank.CrossEncoder(rerank.bundled_dir(), workers=1)
     options = ort.SessionOptions()
     options.log_severity_level = 3
     model.session = ort.InferenceSession(
@@ -71,7 +76,38 @@ class _Setting:
                 setattr(owner, name, value)
 
 
-def warm(data_dir: str, questions_path: str, limit: int) -> dict:
+def _before(name: str):
+    """The "before" setting: its constants and its cross-encoder."""
+    from bot.core import rerank
+
+    if name == "first-shipped":
+        return _Setting(BEFORE, _before_model())
+    return _Setting(ONE_AT_A_TIME, rerank.CrossEncoder(rerank.bundled_dir(), workers=1))
+
+
+def cost(lengths=(16, 32, 64, 96, 128, 160, 192, 224), rounds: int = 15) -> dict:
+    """Median ms of one cross-encoder call (one pair, default settings) per length, and the fit a + b x n."""
+    import numpy as np
+
+    from bot.core import rerank
+
+    model = rerank.CrossEncoder(rerank.bundled_dir())
+    names = {i.name for i in model.session.get_inputs()}
+    took: dict[int, list[float]] = {n: [] for n in lengths}
+    for _ in range(rounds):
+        for n in lengths:
+            ids, ones, zeros = np.full((1, n), 2000), np.ones((1, n)), np.zeros((1, n))
+            feed = {"input_ids": ids, "attention_mask": ones, "token_type_ids": zeros}
+            feed = {k: v.astype(np.int64) for k, v in feed.items() if k in names}
+            started = time.perf_counter()
+            model.session.run(None, feed)
+            took[n].append((time.perf_counter() - started) * 1000)
+    medians = {n: statistics.median(v) for n, v in took.items()}
+    slope, intercept = np.polyfit(list(medians), list(medians.values()), 1)
+    return {"ms per call": medians, "ms = a + b x wordpieces": {"a": intercept, "b": slope}}
+
+
+def warm(data_dir: str, questions_path: str, limit: int, before: str = "first-shipped") -> dict:
     """Median and p95 ms of `service.answer` for each setting, questions alternating which goes first."""
     from bot.core import rerank
     from bot.core.service import AnswerService
@@ -80,7 +116,7 @@ def warm(data_dir: str, questions_path: str, limit: int) -> dict:
 
     service = AnswerService(Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir))
     after_model = rerank.load_reranker()
-    settings = {"before": _Setting(BEFORE, _before_model()), "after": _Setting({}, after_model)}
+    settings = {"before": _before(before), "after": _Setting({}, after_model)}
     service.answer("warm up the index")
     lines = [json.loads(line) for line in Path(questions_path).read_text().splitlines() if line.strip()]
     ms: dict[str, list[float]] = {name: [] for name in settings}
@@ -94,6 +130,7 @@ def warm(data_dir: str, questions_path: str, limit: int) -> dict:
                 ms[name].append((time.perf_counter() - started) * 1000)
     out = {name: {"p50": statistics.median(v), "p95": percentile(v, 95), "n": len(v)} for name, v in ms.items()}
     out["ratio p50 after/before"] = out["after"]["p50"] / out["before"]["p50"]
+    out["ratio p95 after/before"] = out["after"]["p95"] / out["before"]["p95"]
     return out
 
 
@@ -123,10 +160,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--cold-repo", help="another checkout (e.g. main) whose cold `ask` is timed beside this one")
     parser.add_argument("--cold-runs", type=int, default=3)
+    parser.add_argument("--before", choices=["first-shipped", "one-at-a-time"], default="first-shipped")
+    parser.add_argument("--cost", action="store_true", help="also time one call per length")
+    parser.add_argument("--no-cold", action="store_true", help="skip the cold runs")
     args = parser.parse_args(argv)
     report: dict = {"load average before": os.getloadavg()}
-    report["warm"] = warm(args.data_dir, args.questions, args.limit)
+    if args.cost:
+        report["cost"] = cost()
+    report["warm"] = warm(args.data_dir, args.questions, args.limit, args.before)
     report["load average after warm"] = os.getloadavg()
+    if args.no_cold:
+        print(json.dumps(report, indent=1))
+        return
     repos = {"this checkout": str(Path.cwd())}
     if args.cold_repo:
         repos["other checkout"] = args.cold_repo

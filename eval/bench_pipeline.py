@@ -3,10 +3,13 @@
 Each setting patches module constants (`bot.core.rerank.FIRST`, ...), runs both
 question sets through `eval.evaluate`, and reports hit@5, MRR@10, paraphrase
 hit@5, expected answer in the answer, refusal and false refusal, and the
-wordpieces the cross-encoder read per question (its cost: the model's time is
-proportional to it; eval/bench_latency.py turns that into milliseconds). Model
-scores are cached in `--cache` (keyed by question and text, computed one pair a
-call as the product does), so the settings after the first cost little.
+wordpieces the cross-encoder read per question (its cost: a call's time is
+about 0.2 ms a wordpiece, a little more for short pairs, `eval/bench_latency.py --cost`):
+their mean, p95 and max (p95 latency follows the tail, not the mean), split into
+chunks read while reranking ("passages") and sentences, and the pairs read.
+Model scores are cached in `--cache` (keyed by question and text, computed one
+pair a call as the product does), so the settings after the first cost little.
+`--per-question FILE` appends each question's figures, to compare settings.
 `--gate` also prints the refusal-gate analysis: AUROC of the learned scores per
 set, the pooled calibration, and each old rule with and without.
 
@@ -34,6 +37,11 @@ SETTINGS: dict[str, dict] = {
     "cascade 5 / 4": {R + "ENOUGH": 4.0},
     "cascade 5 / 5": {R + "ENOUGH": 5.0},
     "cascade 8 / 3": {R + "FIRST": 8},
+    "cascade 5 / 2": {R + "ENOUGH": 2.0},
+    "fall-through read at once (no steps)": {R + "STEP": None},
+    "fall-through in steps of 3": {R + "STEP": 3},
+    "fall-through to depth 12": {R + "DEPTH": 12},
+    "fall-through to depth 10": {R + "DEPTH": 10},
     "sentences of 5 passages": {S + "SENTENCE_PASSAGES": 5},
     "sentences of 3 passages": {S + "SENTENCE_PASSAGES": 3},
     "no antecedent for pronoun-led quotes": {A + "ANTECEDENT": False},
@@ -51,6 +59,9 @@ class ScoreCache:
         self.scores: dict = pickle.loads(path.read_bytes()) if path.exists() else {}
         self.seen: set = set()
         self.wordpieces = 0
+        self.phase = "sentences"  # "passages" while `rerank_candidates` runs (set by `counting_phases`)
+        self.by_phase: dict[str, int] = {"passages": 0, "sentences": 0}
+        self.pairs = 0  # model calls, one pair each (a 16-wordpiece call still takes ~5 ms: bench_latency --cost)
         self.tokenizer = model.tokenizer
 
     def score(self, query: str, texts: list[str], batch: int = 1) -> np.ndarray:
@@ -60,12 +71,31 @@ class ScoreCache:
         fresh = [t for t in dict.fromkeys(texts) if (query, t) not in self.seen]
         self.seen.update((query, t) for t in fresh)
         self.tokenizer.no_padding()
-        self.wordpieces += sum(len(e.ids) for e in self.tokenizer.encode_batch([(query, t) for t in fresh]))
+        read = sum(len(e.ids) for e in self.tokenizer.encode_batch([(query, t) for t in fresh]))
         self.tokenizer.enable_padding()
+        self.wordpieces += read
+        self.pairs += len(fresh)
+        self.by_phase[self.phase] += read
         return np.array([self.scores[(query, t)] for t in texts], dtype=np.float32)
 
     def save(self) -> None:
         self.path.write_bytes(pickle.dumps(self.scores))
+
+
+def counting_phases(cached: ScoreCache) -> None:
+    """Wordpieces read while reranking chunks count as "passages", the rest (sentences) as "sentences"."""
+    from bot.core import rerank
+
+    plain = rerank.rerank_candidates
+
+    def counted(*args, **kwargs):
+        cached.phase = "passages"
+        try:
+            return plain(*args, **kwargs)
+        finally:
+            cached.phase = "sentences"
+
+    rerank.rerank_candidates = counted
 
 
 def open_service(data_dir: str, cache: Path):
@@ -76,6 +106,7 @@ def open_service(data_dir: str, cache: Path):
 
     cached = ScoreCache(rerank.load_reranker(), cache)
     rerank._loaded[rerank.reranker_dir(None)] = cached
+    counting_phases(cached)
     return AnswerService(Settings(_env_file=None, SPACEBOT_DATA_DIR=data_dir)), cached
 
 
@@ -100,13 +131,40 @@ def patched(spec: dict):
     return manager()
 
 
+QUESTIONS: list[dict] = []  # per question of the last setting run (`--per-question`)
+
+
 def figures(service, cached, path: str) -> dict:
     """One set through `eval.evaluate` in mode rerank: the issue's figures and the wordpieces read."""
     from eval.evaluate import evaluate
+    from eval.metrics import percentile
 
     cached.seen, cached.wordpieces = set(), 0
-    result, _ = evaluate(service, path, ["rerank"], k=10)
+    per_question: list[dict[str, int]] = []
+    pairs: list[int] = []
+    plain = service.answer
+
+    def answer(*args, **kwargs):
+        before, pairs_before = dict(cached.by_phase), cached.pairs
+        try:
+            return plain(*args, **kwargs)
+        finally:
+            per_question.append({k: v - before[k] for k, v in cached.by_phase.items()})
+            pairs.append(cached.pairs - pairs_before)
+
+    service.answer = answer
+    try:
+        result, _ = evaluate(service, path, ["rerank"], k=10)
+    finally:
+        del service.answer
     m, rows = result.modes["rerank"], result.details["rerank"]
+    totals = [sum(q.values()) for q in per_question]
+    QUESTIONS.extend(
+        {"set": path, "id": r.id, "question": r.question, "refused": r.refused, "answer_ok": r.answer_ok}
+        | {"hit@5": (r.metrics or {}).get("hit@5"), "mrr@10": (r.metrics or {}).get("mrr@10")}
+        | {"wordpieces": sum(q.values()), "pairs": n}
+        for r, q, n in zip(rows, per_question, pairs)
+    )
     para = [r.metrics["hit@5"] for r in rows if r.answerable and r.kind == "paraphrase"]
     return {
         "hit@5": round(m["hit@5"], 3),
@@ -116,20 +174,36 @@ def figures(service, cached, path: str) -> dict:
         "refusal": round(m["refusal_rate"], 2),
         "false refusal": round(m["false_refusal_rate"], 3),
         "wordpieces / question": round(cached.wordpieces / len(rows)),
+        "p95": round(percentile(totals, 95)),
+        "max": max(totals),
+        "passages mean/p95": mean_p95([q["passages"] for q in per_question]),
+        "sentences mean/p95": mean_p95([q["sentences"] for q in per_question]),
+        "pairs mean/p95": mean_p95(pairs),
     }
 
 
-def run_settings(service, cached, names: list[str]) -> dict:
+def mean_p95(values: list[int]) -> list[int]:
+    """[mean, p95] of per-question wordpiece counts, rounded."""
+    from eval.metrics import percentile
+
+    return [round(float(np.mean(values))), round(percentile(values, 95))]
+
+
+def run_settings(service, cached, names: list[str], per_question: str | None = None) -> dict:
     from bot.core import rerank
 
     out = {}
     for name in names:
+        QUESTIONS.clear()
         service.retriever.rerank_depth = SETTINGS[name].get(R + "DEPTH", rerank.DEPTH)
         with patched(SETTINGS[name]):
             out[name] = {s: figures(service, cached, path) for s, path in SETS.items()}
         service.retriever.rerank_depth = rerank.DEPTH
         cached.save()
         print(name, json.dumps(out[name]), flush=True)
+        if per_question:
+            with open(per_question, "a") as f:
+                f.writelines(json.dumps({"setting": name} | q) + "\n" for q in QUESTIONS)
     return out
 
 
@@ -265,9 +339,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", default="/tmp/bench_pipeline_scores.pkl")
     parser.add_argument("--settings", nargs="*", default=list(SETTINGS), help=f"any of: {', '.join(SETTINGS)}")
     parser.add_argument("--gate", action="store_true", help="also the refusal-gate analysis")
+    parser.add_argument("--per-question", help="append each question's figures per setting to this JSON-lines file")
     args = parser.parse_args(argv)
     service, cached = open_service(args.data_dir, Path(args.cache))
-    report = {"settings": run_settings(service, cached, args.settings)}
+    report = {"settings": run_settings(service, cached, args.settings, args.per_question)}
     if args.gate:
         report["gate"] = gate_report(gate_rows(service, cached))
         cached.save()

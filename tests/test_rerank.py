@@ -52,6 +52,43 @@ def test_a_pair_scored_again_comes_from_the_cache_with_the_same_score():
     assert list(again) == list(reversed(first))
 
 
+def test_pairs_scored_side_by_side_give_the_logits_of_one_at_a_time():
+    # pairs run on two worker threads at once; each is still alone in its call, so its logit is exact
+    import threading
+
+    texts = [f"Country number {i} signed the Artemis Accords in {2020 + i}." for i in range(7)]
+    texts += ["The Moon is far away. " * 20, "Budget: $3.35 billion."]
+    alone = rerank.CrossEncoder(rerank.bundled_dir(), workers=1)._score(texts, "who signed the accords?", batch=1)
+    side_by_side = rerank.CrossEncoder(rerank.bundled_dir(), workers=2)
+    threads, plain = set(), side_by_side.session.run
+
+    def run(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return plain(*args, **kwargs)
+
+    side_by_side.session.run = run
+    together = side_by_side._score(texts, "who signed the accords?", batch=1)
+    assert list(together) == list(alone)
+    assert len(threads) == 2 and all(name.startswith("cross-encoder") for name in threads)
+
+
+def test_the_fall_through_stops_at_the_step_where_a_chunk_scores_enough(monkeypatch):
+    from types import SimpleNamespace
+
+    answer = "Lithuania became the 40th country to sign the Artemis Accords on 15 May 2024."
+    filler = [f"The weather on day {i} was mild, with light winds over the coast." for i in range(29)]
+    texts = filler[:6] + [answer] + filler[6:]  # the answer is 7th of the first list
+    table = SimpleNamespace(columns={"title": ["News"] * len(texts), "text": texts})
+    lists = [[(i, 0.0) for i in range(15)], [(i, 0.0) for i in range(15, 30)]]
+    model = rerank.CrossEncoder(rerank.bundled_dir())
+    query = "which country was the 40th to sign the artemis accords?"
+    stepped = rerank.rerank_candidates(model, query, lists, table, depth=15, first=5, enough=3.0)
+    assert max(stepped, key=stepped.get) == 6 and stepped[6] >= 3.0
+    assert set(stepped) == {*range(10), *range(15, 25)}  # positions 11-15 of either list are not read
+    monkeypatch.setattr(rerank, "STEP", None)  # the rest at once
+    assert set(rerank.rerank_candidates(model, query, lists, table, depth=15, first=5, enough=3.0)) == set(range(30))
+
+
 def test_the_setting_chooses_bundled_a_folder_or_none(tmp_path):
     assert rerank.reranker_dir("none") is None
     assert rerank.load_reranker("none") is None

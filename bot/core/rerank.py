@@ -39,6 +39,13 @@ MAX_TOKENS = 224
 # shared 2 cores: one pair a call took 0.60x the time of batches of 16 (2/4/8 a call: 0.64/0.65/0.72x);
 # quiet (load 1.5): 0.99x (4 a call: 0.85x, but then a logit depends on its batch).
 BATCH = 1
+# Pairs scored at the same time, each on one onnxruntime thread (None: one per core this process may use).
+# A call's pairs are independent, so on 2 cores two run side by side instead of one spread over two threads,
+# with the same logits bit for bit (each pair is still alone in its call). Warm answers, one interleaved run
+# (eval/bench_latency.py --before one-at-a-time, load average 0.5-1.4): p50 0.70x and p95 0.65x on dev, 0.70x
+# and 0.67x on dev2 (STEP below included). On one question's 97 pairs: one pair at a time on two threads
+# 1.00, two pairs at once on two threads each 0.76x, one pair at a time on one thread 1.18x, this 0.60x.
+WORKERS: int | None = None
 # Scores kept per process, so the refusal gate and the answerer, which read the same sentences, pay once.
 CACHE_PAIRS = 4096
 
@@ -78,7 +85,9 @@ class CrossEncoder:
     Thread-safe: onnxruntime sessions may be run from several threads.
     """
 
-    def __init__(self, folder: Path, max_tokens: int = MAX_TOKENS, threads: int | None = None):
+    def __init__(
+        self, folder: Path, max_tokens: int = MAX_TOKENS, threads: int | None = None, workers: int | None = None
+    ):
         folder = Path(folder)
         for name in (MODEL_FILE, TOKENIZER_FILE):
             if not (folder / name).is_file():
@@ -96,6 +105,9 @@ class CrossEncoder:
         # own Chroma, other workers) spinning took the cores they needed; the same 25 pairs ran in
         # 0.74-0.86x the time with spinning off (batches of 16, two runs at load average 7-25).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.workers = max(1, workers or WORKERS or usable_cores())
+        # pairs side by side get one thread each (onnxruntime's default: one per core for every call)
+        threads = threads or (1 if self.workers > 1 else None)
         if threads:
             options.intra_op_num_threads = threads
         self.folder = folder
@@ -110,6 +122,8 @@ class CrossEncoder:
         self.tokenizer.enable_padding()
         self._cache: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._pool = None
+        self._pool_lock = threading.Lock()
 
     def score(self, query: str, texts: list[str], batch: int = BATCH) -> np.ndarray:
         """One relevance logit per text, in the order given (pairs scored lately come from a cache)."""
@@ -132,10 +146,11 @@ class CrossEncoder:
 
     def _score(self, texts: list[str], query: str, batch: int) -> np.ndarray:
         out = np.zeros(len(texts), dtype=np.float32)
-        # longest first: similar lengths share a batch, so less padding is computed
+        # longest first: similar lengths share a batch (less padding), and the workers finish together
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), batch):
-            chunk = order[start : start + batch]
+        calls = [order[start : start + batch] for start in range(0, len(order), batch)]
+
+        def run(chunk: list[int]) -> tuple[list[int], np.ndarray]:
             encodings = self.tokenizer.encode_batch([(query, texts[i]) for i in chunk])
             feed = {
                 "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
@@ -143,8 +158,30 @@ class CrossEncoder:
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
             logits = self.session.run(None, {k: v for k, v in feed.items() if k in self._inputs})[0]
-            out[chunk] = np.asarray(logits, dtype=np.float32).reshape(len(chunk), -1)[:, 0]
+            return chunk, np.asarray(logits, dtype=np.float32).reshape(len(chunk), -1)[:, 0]
+
+        results = self._workers().map(run, calls) if self.workers > 1 and len(calls) > 1 else map(run, calls)
+        for chunk, logits in results:
+            out[chunk] = logits
         return out
+
+    def _workers(self):
+        """The thread pool that scores `workers` pairs at once (made on first use, and again in a forked
+        child, which inherits the pool but not its threads)."""
+        with self._pool_lock:
+            if self._pool is None or self._pool[0] != os.getpid():
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = (os.getpid(), ThreadPoolExecutor(self.workers, thread_name_prefix="cross-encoder"))
+            return self._pool[1]
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 _lock = threading.Lock()
@@ -173,6 +210,12 @@ DEPTH = 15
 # fewer wordpieces (eval/bench_pipeline.py, docs/BENCHMARKS.md). FIRST = 0 turns it off.
 FIRST = 5
 ENOUGH = 3.0
+# The fall-through reads STEP more positions of each list at a time, stopping as soon as a chunk scores ENOUGH
+# (None: the rest up to DEPTH at once). Steps of 5 and of 3 give the same figures as reading the rest at once,
+# question by question, on dev and dev2; 5 reads fewer wordpieces than the rest at once (mean 2498 -> 2476 on
+# dev, 2437 -> 2400 on dev2; p95 4742 -> 4572 on dev, unchanged 4856 on dev2) in fewer, fuller calls than 3
+# (2469 / 2384) (eval/bench_pipeline.py).
+STEP: int | None = 5
 
 
 def rerank_candidates(
@@ -188,7 +231,7 @@ def rerank_candidates(
 
     `table` is the keyword index's chunk table; a chunk is read as its article's title and its text.
     With `first` and `enough` set, the first `first` chunks of each list are read before the rest,
-    and the rest only when none of those scores `enough` or more.
+    and the rest (`STEP` positions at a time) only while no chunk read scores `enough` or more.
     """
     columns = table.columns
 
@@ -201,10 +244,11 @@ def rerank_candidates(
 
     first = FIRST if first is None else first
     enough = ENOUGH if enough is None else enough
+    if not first or enough is None or first >= depth:
+        return score(union(depth))
     scores: dict[int, float] = {}
-    if first and enough is not None and first < depth:
-        scores = score(union(first))
+    for d in [first, *range(first + (STEP or depth), depth, STEP or depth), depth]:
+        scores.update(score([r for r in union(d) if r not in scores]))
         if scores and max(scores.values()) >= enough:
-            return scores
-    scores.update(score([r for r in union(depth) if r not in scores]))
+            break
     return scores
