@@ -6,6 +6,7 @@ The model and the sample index are built once per test session.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +23,13 @@ SAMPLE = ROOT / "ingest" / "samples" / "space-news"
 # Settings from a developer's .env or environment must not leak into tests.
 for _key in [k for k in os.environ if k.startswith(("SPACEBOT_", "CHROMA_", "SLACK_"))]:
     del os.environ[_key]
+
+# A shell that starts the suite in the background (`nohup`, `cmd &` in a script) ignores SIGINT, and the
+# children inherit that: Python then never raises KeyboardInterrupt and the Ctrl-C tests fail for the
+# launcher's sake (seen: a fresh-clone `.ci/run` under nohup, 3 failures). Python's own handler goes back,
+# and the processes tests start inherit the default again.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def make_settings(data_dir: Path | None = None, **overrides):
