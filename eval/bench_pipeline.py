@@ -44,6 +44,8 @@ SETTINGS: dict[str, dict] = {
     "fall-through to depth 10": {R + "DEPTH": 10},
     "sentences of 5 passages": {S + "SENTENCE_PASSAGES": 5},
     "sentences of 3 passages": {S + "SENTENCE_PASSAGES": 3},
+    "3 passages per article": {S + "PER_ARTICLE": 3},
+    "5 passages, 3 per article": {S + "SENTENCE_PASSAGES": 5, S + "PER_ARTICLE": 3},
     "no antecedent for pronoun-led quotes": {A + "ANTECEDENT": False},
     "gate threshold -2.8": {G + "REFUSE_BELOW": -2.8},
     "gate threshold -4": {G + "REFUSE_BELOW": -4.0},
