@@ -1,7 +1,9 @@
 """Answer types from linguistic structure: what a question asks for, and which sentences hold one.
 
-Not on the query path: the answer-type bonus it fed (bot/core/sentence_choice.py) was measured
-and dropped (docs/BENCHMARKS.md); eval/bench_rerank.py still reads it for its sentence table.
+spaCy is not on the default query path: the answer-type bonus it fed (bot/core/sentence_choice.py)
+was measured and dropped (docs/BENCHMARKS.md); eval/bench_rerank.py still reads it for its sentence
+table, and recency parses load it only for questions with a temporal cue word. `asked_type` (patterns
+only, no spaCy) is read on every reranked question by the refusal gate (bot/core/rerank_gate.py).
 
 A who-question wants a person or an organisation (or a people or country), a
 when-question a date, a how-many/how-much question a number or an amount, a
