@@ -25,6 +25,7 @@ TABLE_FIELDS = (
     "path",
     "chunk_index",
     "canonical_url",
+    "publisher",
 )
 _NOT_METADATA = ("id", "text")  # Chroma keeps these as the record's id and document
 
@@ -52,6 +53,9 @@ class ChunkRecord:
     published: str | None = None  # ISO date, "2024-05-16"
     published_ts: int | None = None  # the same date as epoch seconds (UTC midnight), for range filters
     canonical_url: str | None = None  # the address the page declares canonical (near-duplicate groups)
+    # who published it: front matter `publisher`, a page's site name. Not in the content hash's fields of its
+    # own (it is in `extra`, which is): indexes written before it read back None and are not re-embedded.
+    publisher: str | None = None
 
     @classmethod
     def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
@@ -71,6 +75,7 @@ class ChunkRecord:
             published=article.published_iso,
             published_ts=article.published_ts,
             canonical_url=article.canonical_url,
+            publisher=article.extra.get("publisher") or None,
         )
 
     def metadata(self) -> dict:
@@ -100,6 +105,7 @@ class ChunkRecord:
             published=meta.get("published"),
             published_ts=meta.get("published_ts"),
             canonical_url=meta.get("canonical_url"),
+            publisher=meta.get("publisher"),
         )
 
     def table_row(self) -> dict:

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     article_signal: bool = Field(False, validation_alias=_env("SPACEBOT_ARTICLE_SIGNAL"))
     # near-duplicate articles shown once, the others cited as "also in" (ingest/near_duplicates.py)
     group_copies: bool = Field(True, validation_alias=_env("SPACEBOT_GROUP_COPIES"))
+    # list / timeline / outlets answers by the question's shape (bot/core/shapes.py); off: every answer a fact
+    answer_shapes: bool = Field(True, validation_alias=_env("SPACEBOT_ANSWER_SHAPES"))
     conversation_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS"))
 
     # --- LLM (optional; any OpenAI-compatible server) -----------------------

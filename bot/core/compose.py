@@ -46,6 +46,7 @@ def build_stages(
     from bot.core.rerank_answerer import RerankedExtractiveAnswerer
     from bot.core.rerank_gate import RerankGate
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
+    from bot.core.shaped_answerer import ShapedAnswerer
 
     stages = replace(given) if given is not None else Stages()
     stages.fusion = stages.fusion or ReciprocalRankFusion()
@@ -62,12 +63,17 @@ def build_stages(
         ),
         "ranker": lambda: RecencyRanker(KeepOrder()),
         "gate": lambda: RerankGate(index, setting=settings.reranker),
-        "answerer": lambda: RecencyAnswerer(
-            WithFallback(
-                LLMAnswerer(llm, llm_limits),
-                RerankedExtractiveAnswerer(index, settings.reranker),
-                configured=settings.llm_enabled,
-            )
+        "answerer": lambda: ShapedAnswerer(  # list / timeline / outlets by the question's shape, else a fact
+            index,
+            RecencyAnswerer(
+                WithFallback(
+                    LLMAnswerer(llm, llm_limits),
+                    RerankedExtractiveAnswerer(index, settings.reranker),
+                    configured=settings.llm_enabled,
+                )
+            ),
+            settings.reranker,
+            enabled=settings.answer_shapes,
         ),
         "citations": lambda: Citations(),
     }

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.shape_records import Shaped
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,7 @@ class Passage:
     path: str | None = None
     score: float = 0.0
     also_in: list[str] = field(default_factory=list)  # the article's near-duplicates: URL, else id
+    publisher: str | None = None  # as stored at ingest (front matter, site name); None in older indexes
 
 
 @dataclass
@@ -86,6 +91,12 @@ class Answer:
     note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
     hits: list[ArticleHit] = field(default_factory=list, repr=False)  # what it was built from, best first
     as_of: str | None = None  # a recency question's answer: the newest cited article's date (ISO)
+    shaped: Shaped | None = None  # a list, timeline or outlets answer's items (bot.core.shapes); None: a fact
+
+    @property
+    def shape(self) -> str:
+        """`fact`, `list`, `timeline` or `outlets` (bot.core.shapes)."""
+        return self.shaped.shape if self.shaped is not None else "fact"
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """Citations grouped by article, for display: `([1, 3], first citation)` per article."""
@@ -95,13 +106,16 @@ class Answer:
         return list(groups.values())
 
     def to_dict(self) -> dict:
-        """The `--json` shape: answer, refused, citations (each with its `published` date),
-        and `as_of` when the question asked about now."""
+        """The `--json` shape: answer, refused, citations (each with its `published` date), `shape`
+        (with its `items`, `milestones` or `outlets` array), and `as_of` when the question asked about now."""
         out = {
             "answer": self.text,
             "refused": self.refused,
             "citations": [c.to_dict() for c in self.citations],
+            "shape": self.shape,
         }
+        if self.shaped is not None and not self.refused:
+            out.update(self.shaped.to_dict())
         if self.as_of:
             out["as_of"] = self.as_of
         if self.note:

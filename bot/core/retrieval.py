@@ -263,6 +263,7 @@ def _passage(row: dict, score: float) -> Passage:
         published=row["published"],
         path=row["path"],
         score=score,
+        publisher=row.get("publisher"),  # absent from keyword indexes written before it was stored
     )
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.records import Answer, ArticleHit, Filters, Passage
+
+if TYPE_CHECKING:
+    from bot.core.shape_records import Shaped
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Draft:
     note: str | None = None
     streamed: str = ""  # what already reached `on_token`
     as_of: str | None = None  # a recency question's answer holds as of this date (newest cited article's)
+    shaped: Shaped | None = None  # a list, timeline or outlets answer (its text and claims' `n` already written)
 
 
 @dataclass(frozen=True)
