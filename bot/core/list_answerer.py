@@ -116,8 +116,9 @@ class ListAnswerer:
         listed = ", ".join(f"{i.name} [{i.citations[0]}]" for i in ordered)
         quotes = sorted(claims, key=lambda c: -c.score)[:QUOTES_SHOWN]
         quoted = " ".join(f"{c.sentence} [{c.n}]" for c in sorted(quotes, key=lambda c: c.n))
-        text = f"**{len(ordered)} {label}**: {listed}\n\n{quoted}"
-        return Draft(claims=claims, text=text, shaped=Shaped("list", items=ordered))
+        heading = f"{len(ordered)} {label}"
+        text = f"**{heading}**: {listed}\n\n{quoted}"
+        return Draft(claims=claims, text=text, shaped=Shaped("list", items=ordered, heading=heading))
 
 
 def _singular(noun: str) -> str:

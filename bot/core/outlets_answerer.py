@@ -23,6 +23,19 @@ class OutletsAnswerer:
     def __init__(self, index, setting: str | None = None):
         self.index = index
         self.setting = setting
+        self._publishers: dict[str, str] | None = None  # copy address -> publisher, read once from the index
+
+    def _publisher_at(self, address: str) -> str | None:
+        """The stored publisher of the copy at `address` (its URL or id), if the index has one."""
+        if self._publishers is None:
+            columns = self.index.keyword.table.columns
+            publishers = columns.get("publisher") or [None] * len(columns["id"])
+            self._publishers = {}
+            for article_id, url, publisher in zip(columns["article_id"], columns["url"], publishers):
+                if publisher:
+                    self._publishers.setdefault(url or article_id, publisher)
+                    self._publishers.setdefault(article_id, publisher)
+        return self._publishers.get(address)
 
     def draft(self, request: AnswerRequest, shape: ShapeRead, relevant: list[Relevant]) -> Draft | None:
         best: dict[str, Relevant] = {}
@@ -31,7 +44,7 @@ class OutletsAnswerer:
             outlet = outlet_of(r.passage)
             best.setdefault(outlet, r)
             for address in r.hit.also_in:
-                name = copy_outlet(address)
+                name = self._publisher_at(address) or copy_outlet(address)
                 if name != outlet and name not in copies.setdefault(outlet, []):
                     copies[outlet].append(name)
         if not best:
@@ -42,8 +55,9 @@ class OutletsAnswerer:
             claims.append(Claim(r.passage, r.sentence, r.score, n=n))
             entries.append(OutletEntry(outlet, r.sentence, n, r.hit.published, r.passage.title, copies.get(outlet, [])))
         count = len(entries)
-        lines = [f"**{count} independent outlet{'s' if count != 1 else ''}**:"]
+        heading = f"{count} independent outlet{'s' if count != 1 else ''}"
+        lines = [f"**{heading}**:"]
         for e in entries:
             also = f" (also in: {', '.join(e.also_in)})" if e.also_in else ""
             lines.append(f"- **{e.outlet}** ({e.date or 'undated'}): {e.quote} [{e.citation}]{also}")
-        return Draft(claims=claims, text="\n".join(lines), shaped=Shaped("outlets", outlets=entries))
+        return Draft(claims=claims, text="\n".join(lines), shaped=Shaped("outlets", outlets=entries, heading=heading))

@@ -117,10 +117,11 @@ def stated_date(entities: list[str], published: str | None) -> str | None:
 
 
 def sentence_date(entities: list[str], published: str | None) -> tuple[str | None, str | None]:
-    """(date, dated_by): the date the sentence states ("sentence"), else its article's ("article"),
-    else (None, None)."""
+    """(date, dated_by): the date the sentence states ("sentence") unless it lies after the article's,
+    else its article's ("article"), else (None, None)."""
     stated = stated_date(entities, published)
-    if stated is not None:
+    # a date after the article's own is a plan ("will launch in 2026"): the line is dated when it was said
+    if stated is not None and not (published and stated > published[:10]):
         return stated, "sentence"
     return (published[:10], "article") if published else (None, None)
 

@@ -52,8 +52,12 @@ class Shaped:
     milestones: list[Milestone] = field(default_factory=list)
     outlets: list[OutletEntry] = field(default_factory=list)
     as_of: str | None = None  # a timeline: the newest milestone's date
+    heading: str = ""  # "7 countries", "3 independent outlets": what the answer opens with
 
     def to_dict(self) -> dict:
         """`{"items": [...]}`, `{"milestones": [...]}` or `{"outlets": [...]}`, as this shape has."""
         key = {"list": "items", "timeline": "milestones", "outlets": "outlets"}[self.shape]
-        return {key: [asdict(x) for x in getattr(self, key)]}
+        out = {key: [asdict(x) for x in getattr(self, key)]}
+        if self.as_of:
+            out["timeline_as_of"] = self.as_of
+        return out

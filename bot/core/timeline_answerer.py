@@ -27,28 +27,31 @@ class TimelineAnswerer:
         self.setting = setting
 
     def draft(self, request: AnswerRequest, shape: ShapeRead, relevant: list[Relevant]) -> Draft | None:
-        chosen = _best_per_article(relevant)
-        if not chosen:
-            return None
         from bot.core.entities import load_nlp
 
-        lines: list[tuple[Relevant, str | None, str | None]] = []
-        for r, doc in zip(chosen, load_nlp().pipe([r.sentence for r in chosen], batch_size=64)):
+        dated: list[tuple[Relevant, str | None, str | None]] = []
+        for r, doc in zip(relevant, load_nlp().pipe([r.sentence for r in relevant], batch_size=64)):
             when, dated_by = sentence_date([e.text for e in doc.ents if e.label_ == "DATE"], r.hit.published)
-            lines.append((r, when, dated_by))
+            dated.append((r, when, dated_by))
+        # a sentence that states its own date is a milestone first; then the rest, each by relevance
+        dated.sort(key=lambda line: (line[2] != "sentence", -line[0].score))
+        lines = _best_per_article(dated)
+        if not lines:
+            return None
         lines.sort(key=lambda line: (line[1] is None, line[1] or "", -line[0].score))
         return _write(lines)
 
 
-def _best_per_article(relevant: list[Relevant]) -> list[Relevant]:
-    """The best-scoring relevant sentences, `PER_ARTICLE` per article, `MAX_MILESTONES` in all."""
+def _best_per_article(lines: list[tuple[Relevant, str | None, str | None]]) -> list:
+    """The first `MAX_MILESTONES` lines, `PER_ARTICLE` per article."""
     taken: dict[str, int] = {}
     out = []
-    for r in relevant:
-        if taken.get(r.hit.article_id, 0) >= PER_ARTICLE:
+    for line in lines:
+        article = line[0].hit.article_id
+        if taken.get(article, 0) >= PER_ARTICLE:
             continue
-        taken[r.hit.article_id] = taken.get(r.hit.article_id, 0) + 1
-        out.append(r)
+        taken[article] = taken.get(article, 0) + 1
+        out.append(line)
         if len(out) >= MAX_MILESTONES:
             break
     return out

@@ -8,7 +8,12 @@ from bot.faces.sources import as_of_line, cited_lines, closest_lines
 
 def format_answer(answer: Answer) -> str:
     """Plain text for a person: the answer, a note if any, then sources or closest articles."""
-    lines = [answer.text]
+    if answer.shaped is not None and not answer.refused:  # a list, timeline or outlets answer
+        from bot.faces.shape_views import terminal_text
+
+        lines = [terminal_text(answer)]
+    else:
+        lines = [answer.text]
     as_of = as_of_line(answer)
     if as_of:
         lines += ["", as_of]

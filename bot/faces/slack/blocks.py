@@ -153,6 +153,11 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
         blocks.append(_section(REFUSAL_HEADER + ("" if same else f"\n{text}")))
         if answer.closest:
             blocks.append(_context(_join_lines(["*Closest articles:*", *closest_lines(answer.closest, MRKDWN)])))
+    elif answer.shaped is not None:  # a list, timeline or outlets answer
+        from bot.faces.shape_views import slack_blocks
+
+        blocks += slack_blocks(answer, escape_mrkdwn, _clip)
+        blocks.append(_context(_join_lines(["*Sources*", *cited_lines(answer, MRKDWN)])))
     else:
         blocks.append(_section(text or "_(empty answer)_"))
         if as_of_line(answer):
