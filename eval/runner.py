@@ -42,6 +42,9 @@ class QuestionResult:
     metrics: dict[str, float] | None = None  # retrieval metrics; None if unanswerable
     answer_ok: bool | None = None  # expected string found in a non-refused answer
     citation_precision: float | None = None
+    shape: str | None = None  # the answer's shape: fact, list, timeline, outlets (bot.core.shapes)
+    expected_items: list[str] = field(default_factory=list)
+    item_recall: float | None = None  # share of `expected_items` the (non-refused) answer names
 
     @property
     def problems(self) -> list[str]:
@@ -136,11 +139,16 @@ def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
         expected=q.answer,
         retrieved=dedupe(h.article_id for h in hits)[:k],
         ms=ms,
+        expected_items=list(q.items),
     )
     if answer is not None:
         row.answer = answer.text
         row.refused = bool(answer.refused)
         row.cited = dedupe(c.article_id for c in answer.citations)
+        row.shape = answer.shape
+        if q.items:
+            found = [not answer.refused and answer_contains(answer.text, item) for item in q.items]
+            row.item_recall = sum(found) / len(found)
         if not answer.refused:
             row.citation_precision = citation_precision(row.cited, q.relevant)
         if q.answerable and q.answer is not None:
@@ -151,7 +159,9 @@ def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
 def summarize(rows: Sequence[QuestionResult]) -> dict:
     """One mode's scores from its per-question rows (retrieval metrics must be filled in).
 
-    - retrieval metrics and `per_kind`: mean over answerable questions;
+    - retrieval metrics and `per_kind`: mean over answerable questions (with each kind's answer_contains);
+    - `per_shape`: per answer shape (fact, list, timeline, outlets): n, answer_contains, item_recall
+      (share of a question's expected `items` the answer names), p50/p95 ms;
     - answer_contains: share of answerable questions with an expected answer
       whose answer was given (not refused) and contains it;
     - citation_precision: mean over answered (not refused) questions that cite
@@ -170,13 +180,29 @@ def summarize(rows: Sequence[QuestionResult]) -> dict:
     out["per_kind"] = {
         kind: {
             **mean_metrics(r.metrics for r in answerable if r.kind == kind),
+            "answer_contains": _mean(r.answer_ok for r in answerable if r.kind == kind and r.answer_ok is not None),
             "n": sum(r.kind == kind for r in answerable),
         }
         for kind in dict.fromkeys(r.kind for r in answerable)
     }
+    out["per_shape"] = {shape: _shape_summary([r for r in rows if r.shape == shape]) for shape in _shapes(rows)}
     out["n_questions"] = len(rows)
     out["n_answerable"] = len(answerable)
     return out
+
+
+def _shapes(rows: Sequence[QuestionResult]) -> list[str]:
+    return list(dict.fromkeys(r.shape for r in rows if r.shape is not None))
+
+
+def _shape_summary(rows: Sequence[QuestionResult]) -> dict:
+    """Answers of one shape: how many, expected string found, expected items named, latency."""
+    return {
+        "n": len(rows),
+        "answer_contains": _mean(r.answer_ok for r in rows if r.answer_ok is not None),
+        "item_recall": _mean(r.item_recall for r in rows if r.item_recall is not None),
+        **latency_percentiles(r.ms for r in rows),
+    }
 
 
 def _mean(values: Iterable[float | bool]) -> float | None:
