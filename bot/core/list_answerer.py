@@ -38,6 +38,16 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper() and w.lower() not in ("of", "and", "the"))
 
 
+def _is_item(name: str, asked: set[str]) -> bool:
+    """An entity names an item unless the question already names it (its words, or its initials:
+    "Commercial Lunar Payload Services" for "clps"), or it is a code ("jsc2023e070781")."""
+    from bot.core.entities import _words
+
+    if not name or _words(name) <= asked or any(ch.isdigit() for ch in name):
+        return False
+    return " " not in name or initials(name).lower() not in asked
+
+
 def is_country(name: str) -> bool:
     from bot.core.gazetteer import COUNTRIES
 
@@ -47,11 +57,15 @@ def is_country(name: str) -> bool:
 
 def merge_aliases(names: list[str]) -> dict[str, str]:
     """Each name -> the name it is shown under: an acronym merges into the spelled-out name it abbreviates
-    (when both occur), and case-only variants into the first seen."""
+    and a surname into the full name that ends with it (when both occur), case-only variants into the first."""
     canonical: dict[str, str] = {}
     by_key: dict[str, str] = {}
     long_names = [n for n in names if " " in n]
     for name in names:
+        fuller = next((n for n in long_names if " " not in name and n.split()[-1] == name), None)
+        if fuller is not None:  # "Barratt" is "Michael Barratt" where the articles give both
+            canonical[name] = by_key.setdefault(fuller.lower().replace(".", ""), fuller)
+            continue
         key = name.lower().replace(".", "")
         if key in by_key:
             canonical[name] = by_key[key]
@@ -84,7 +98,7 @@ class ListAnswerer:
                     continue
             for ent in doc.ents:
                 name = clean_name(ent.text)
-                if ent.label_ not in shape.labels or not name or _words(name) <= asked:
+                if ent.label_ not in shape.labels or not _is_item(name, asked):
                     continue
                 if shape.noun in COUNTRY_NOUNS and not is_country(name):
                     continue

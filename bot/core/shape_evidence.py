@@ -25,7 +25,10 @@ PASSAGE_MARGIN = 6.0
 # A sentence counts as relevant at this cross-encoder logit or above (ms-marco logits: > 0 "relevant");
 # -2 kept list items a question's own words did not repeat, on eval/shapes_dev.jsonl (docs/BENCHMARKS.md).
 SENTENCE_BAR = -2.0
-MAX_CANDIDATES = 120  # sentences scored per question at most (best passages first): bounds the cost
+# ... and within SENTENCE_MARGIN logits of the best sentence: where the best sentences are plainly about the
+# question (a crew list at logit 8), ones 6 below are about something else (other crews)
+SENTENCE_MARGIN = 6.0
+MAX_CANDIDATES = 64  # sentences scored per question at most (best passages first): bounds the cost
 
 
 @dataclass
@@ -61,7 +64,8 @@ def relevant_sentences(question: str, hits: list[ArticleHit], model) -> list[Rel
         return []
     logits = model.score(question, [f"{p.title}. {s}" for s, p, _ in pairs])
     scored = sorted((Relevant(s, p, h, float(x)) for (s, p, h), x in zip(pairs, logits)), key=lambda r: -r.score)
-    return [r for i, r in enumerate(scored) if i == 0 or r.score >= SENTENCE_BAR]
+    bar = max(SENTENCE_BAR, scored[0].score - SENTENCE_MARGIN)
+    return [r for i, r in enumerate(scored) if i == 0 or r.score >= bar]
 
 
 _LOWER_WORD = re.compile(r"\b[a-z]{2,}\b")
