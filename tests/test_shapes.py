@@ -129,3 +129,15 @@ def test_a_fact_question_is_answered_as_before(shapes_settings, shapes_service):
     assert "items" not in answer.to_dict() and answer.to_dict()["shape"] == "fact"
     # with shapes off, a list question is answered as a fact too
     assert off.answer(LIST_QUESTION).shape == "fact"
+
+
+def test_sources_show_each_outlets_publisher(shapes_settings):
+    from ingest.inventory import take_inventory
+    from ingest.store import ChunkStore
+
+    inventory = take_inventory(ChunkStore(shapes_settings, create=False))
+    assert set(inventory.to_dict()["sources"][0]["publishers"]) == {
+        "Orbital Ledger",
+        "Capital Space Wire",
+        "Harbor Tribune",
+    }

@@ -115,10 +115,11 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     from rich.table import Table
 
     table = Table(title=f"{inventory.articles} articles, {inventory.chunks} chunks — {inventory.location}")
-    for column in ("source", "articles", "chunks", "first", "last"):
+    for column in ("source", "articles", "chunks", "first", "last", "publishers"):
         table.add_column(column, justify="right" if column in ("articles", "chunks") else "left")
     for s in inventory.sources:
-        table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—")
+        publishers = ", ".join(s.publishers) or "—"
+        table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—", publishers)
     Console().print(table)
     if watched:
         Console().print(watched_table(watched))
