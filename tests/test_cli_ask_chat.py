@@ -85,7 +85,7 @@ def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
 
 def test_ask_json_has_the_documented_shape(runner, sample_env):
     data = ask_json(runner, GERMANY)
-    assert set(data) == {"answer", "refused", "citations"}
+    assert set(data) == {"answer", "refused", "citations", "shape"} and data["shape"] == "fact"
     assert isinstance(data["answer"], str) and isinstance(data["refused"], bool)
     assert data["refused"] is False and data["citations"]
     for c in data["citations"]:
@@ -100,7 +100,12 @@ def test_ask_json_has_the_documented_shape(runner, sample_env):
 
 def test_ask_json_refusal_shape(runner, sample_env):
     data = ask_json(runner, ABSENT)
-    assert data == {"answer": "The ingested articles don't answer this.", "refused": True, "citations": []}
+    assert data == {
+        "answer": "The ingested articles don't answer this.",
+        "refused": True,
+        "citations": [],
+        "shape": "fact",
+    }
 
 
 def test_k_limits_the_closest_articles_of_a_refusal(runner, sample_env):

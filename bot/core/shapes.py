@@ -186,8 +186,8 @@ def _asks_timeline(doc) -> bool:
             return True  # "what is the history of ...", "give me a timeline of ..."
         if token.lower_ == "far" and token.i > 0 and doc[token.i - 1].lower_ == "so":
             verb = token.head
-            if any(c.tag_ == "WP" and c.dep_ in ("nsubj", "dobj") for c in verb.children):
-                return True  # "what has happened so far" (a wh-pronoun, not "which countries ... so far")
+            if any(c.lower_ == "what" and c.dep_ in ("nsubj", "dobj") for c in verb.children):
+                return True  # "what has happened so far" (not "which countries / who ... so far": a list)
     return False
 
 
