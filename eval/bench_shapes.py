@@ -4,7 +4,7 @@ and the cold `spacebot ask` of a fact question here and in another checkout (sha
 The machine is shared, so the report gives the load average beside each figure.
 
     PYTHONPATH=. python -m eval.bench_shapes --data-dir INDEX [--questions eval/shapes_dev.jsonl]
-        [--rounds 3] [--cold-repo /work/main]
+        [--cold-repo /work/main]
 """
 
 from __future__ import annotations
@@ -21,8 +21,12 @@ from pathlib import Path
 COLD_QUESTION = "who signed the artemis accords for uruguay?"  # the cold question eval/bench_latency.py times
 
 
-def warm(data_dir: str, questions: str, rounds: int) -> dict:
-    """Per shape: p50 and p95 of warm answer times (ms) over `rounds` passes of the question file."""
+WARM_UP = ("which companies build lunar landers?", "how has the space station program changed?", COLD_QUESTION)
+
+
+def warm(data_dir: str, questions: list[str]) -> dict:
+    """Per shape: p50 and p95 of warm answer times (ms), each question asked once after other questions
+    warmed the models (asking a question twice would time the cross-encoder's cache)."""
     os.environ["SPACEBOT_DATA_DIR"] = data_dir
     from bot.core.service import AnswerService
     from eval.metrics import percentile
@@ -30,15 +34,14 @@ def warm(data_dir: str, questions: str, rounds: int) -> dict:
     from ingest.settings import Settings
 
     service = AnswerService(Settings())
-    asked = load_questions(questions)[0]
-    for q in asked:  # warm-up: models, caches
-        service.answer(q.question)
+    asked = [q for path in questions for q in load_questions(path)[0]]
+    for question in WARM_UP:  # models loaded, spaCy and dateparser too
+        service.answer(question)
     times: dict[str, list[float]] = {}
-    for _ in range(rounds):
-        for q in asked:
-            started = time.perf_counter()
-            answer = service.answer(q.question)
-            times.setdefault(answer.shape, []).append((time.perf_counter() - started) * 1000)
+    for q in asked:
+        started = time.perf_counter()
+        answer = service.answer(q.question)
+        times.setdefault(answer.shape, []).append((time.perf_counter() - started) * 1000)
     return {
         shape: {"n": len(ms), "p50_ms": round(statistics.median(ms)), "p95_ms": round(percentile(ms, 95))}
         for shape, ms in times.items()
@@ -61,8 +64,7 @@ def cold(repo: Path, data_dir: str, runs: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", required=True)
-    parser.add_argument("--questions", default="eval/shapes_dev.jsonl")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--questions", nargs="+", default=["eval/shapes_dev.jsonl"])
     parser.add_argument("--cold-repo", help="another checkout whose cold `ask` is timed beside this one")
     parser.add_argument("--cold-runs", type=int, default=3)
     args = parser.parse_args()
@@ -71,7 +73,7 @@ def main() -> None:
     if args.cold_repo:
         for repo in (here, Path(args.cold_repo)):
             report[f"cold_s {repo}"] = cold(repo, args.data_dir, args.cold_runs)
-    report["warm"] = warm(args.data_dir, args.questions, args.rounds)
+    report["warm"] = warm(args.data_dir, args.questions)
     report["load_after"] = os.getloadavg()[0]
     print(json.dumps(report, indent=2))
 

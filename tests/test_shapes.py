@@ -141,3 +141,21 @@ def test_sources_show_each_outlets_publisher(shapes_settings):
         "Capital Space Wire",
         "Harbor Tribune",
     }
+
+
+def test_a_fact_question_does_not_load_spacy(shapes_settings):
+    """A cold `ask` of a single fact pays nothing for shapes: the question is never parsed."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from bot.core.service import AnswerService\n"
+        "from ingest.settings import Settings\n"
+        f"answer = AnswerService(Settings()).answer({FACT_QUESTION!r})\n"
+        "print(answer.shape, 'spacy' in sys.modules, 'dateparser' in sys.modules)\n"
+    )
+    env = {**os.environ, "SPACEBOT_DATA_DIR": str(shapes_settings.data_dir)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.stdout.split() == ["fact", "False", "False"], out.stderr[-2000:]
