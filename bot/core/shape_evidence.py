@@ -29,7 +29,9 @@ SENTENCE_BAR = -3.0
 # ... and within SENTENCE_MARGIN logits of the best sentence: where the best sentences are plainly about the
 # question (a crew list at logit 8), ones 6 below are about something else (other crews)
 SENTENCE_MARGIN = 6.0
-MAX_CANDIDATES = 64  # sentences scored per question at most (best passages first): bounds the cost
+# Sentences scored per question at most (best passages first): bounds the cost. 64 -> 40 changed no answer
+# and no item on shapes_dev or dev's multi questions (docs/BENCHMARKS.md); 120 cost ~1.5 s under load.
+MAX_CANDIDATES = 40
 
 
 @dataclass
