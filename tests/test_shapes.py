@@ -159,3 +159,22 @@ def test_a_fact_question_does_not_load_spacy(shapes_settings):
     env = {**os.environ, "SPACEBOT_DATA_DIR": str(shapes_settings.data_dir)}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.stdout.split() == ["fact", "False", "False"], out.stderr[-2000:]
+
+
+def test_the_api_names_the_shape_and_its_arrays(shapes_settings, shapes_service, tmp_path):
+    """POST /v1/ask over real HTTP: the `ask --json` object, with `shape` and the shape's array."""
+    import httpx
+    from api_server import serving
+
+    from bot.core.service import AnswerService
+    from bot.faces.api.app import create_app
+
+    settings = make_settings(tmp_path)
+    service = AnswerService(settings, index=shapes_service.index)
+    with serving(create_app(settings, service)) as url, httpx.Client(base_url=url, timeout=120) as client:
+        body = client.post("/v1/ask", json={"question": TIMELINE_QUESTION}).json()
+        outlets = client.post("/v1/ask", json={"question": OUTLETS_QUESTION}).json()
+    assert body["shape"] == "timeline" and body["milestones"]
+    numbers = {c["n"] for c in body["citations"]}
+    assert all(m["citation"] in numbers and m["date"] for m in body["milestones"])
+    assert outlets["shape"] == "outlets" and len({o["outlet"] for o in outlets["outlets"]}) == 3
