@@ -52,9 +52,14 @@ class ChunkRecord:
     published: str | None = None  # ISO date, "2024-05-16"
     published_ts: int | None = None  # the same date as epoch seconds (UTC midnight), for range filters
     canonical_url: str | None = None  # the address the page declares canonical (near-duplicate groups)
+    # When this version was written to the index (epoch seconds, Chroma metadata only): what alerts and
+    # briefs read as "when the bot learned of the story". None in indexes written before it existed.
+    indexed_at: float | None = None
 
     @classmethod
-    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
+    def of_chunk(
+        cls, article, chunk, n_chunks: int, article_hash: str, indexed_at: float | None = None
+    ) -> ChunkRecord:
         """The record for `chunk` (an `ingest.chunking.Chunk`) of `article`."""
         return cls(
             id=chunk.id,
@@ -71,6 +76,7 @@ class ChunkRecord:
             published=article.published_iso,
             published_ts=article.published_ts,
             canonical_url=article.canonical_url,
+            indexed_at=indexed_at,
         )
 
     def metadata(self) -> dict:
@@ -100,6 +106,7 @@ class ChunkRecord:
             published=meta.get("published"),
             published_ts=meta.get("published_ts"),
             canonical_url=meta.get("canonical_url"),
+            indexed_at=meta.get("indexed_at"),
         )
 
     def table_row(self) -> dict:
@@ -109,10 +116,15 @@ class ChunkRecord:
         return row
 
 
-def chroma_where(source: str | None = None, since_ts: int | None = None, until_ts: int | None = None) -> dict | None:
-    """A Chroma `where` filter: one source and/or a publication range (epoch seconds, inclusive)."""
+def chroma_where(
+    source: str | tuple[str, ...] | None = None, since_ts: int | None = None, until_ts: int | None = None
+) -> dict | None:
+    """A Chroma `where` filter: one source (or any of several) and/or a publication range (epoch seconds,
+    inclusive)."""
     clauses = []
-    if source is not None:
+    if isinstance(source, tuple):
+        clauses.append({"source": {"$in": list(source)}})
+    elif source is not None:
         clauses.append({"source": {"$eq": source}})
     if since_ts is not None:
         clauses.append({"published_ts": {"$gte": since_ts}})
