@@ -119,3 +119,25 @@ def render_text(briefing: Briefing) -> str:
             lines.append(f"   {url or title}")
         lines.append("")
     return "\n".join(lines).rstrip()
+
+
+def briefing_for(settings, window: float, topic: str | None = None, now: float | None = None, embed=None) -> Briefing:
+    """The briefing of the index of `settings` over the last `window` seconds (`spacebot brief`);
+    with `topic`, only the stories that match it (the follows' matcher and threshold)."""
+    import time
+
+    from bot.alerts.stories import StoryReader
+
+    now = time.time() if now is None else now
+    stories = StoryReader(settings).indexed_between(now - window, now)
+    if topic:
+        from bot.alerts.matching import TopicMatcher
+        from bot.core.rerank import load_reranker
+
+        if embed is None:
+            from ingest.derived_state import open_query_encoder
+
+            embed = open_query_encoder(settings).encode
+        matcher = TopicMatcher(embed, load_reranker(settings.reranker), settings.topic_threshold)
+        stories = [s for s in stories if matcher.match(topic, matcher.prepare(s.title, s.text)) is not None]
+    return build_briefing(stories, now - window, now, {s.key: topic for s in stories} if topic else None)
