@@ -406,3 +406,38 @@ def test_bad_follow_numbers_and_help(world):
     assert (
         world.command("unfollow 3") == "There is no follow number 3 here (0 follows): `/spacebot following` lists them."
     )
+
+
+# --------------------------------------------------------------------------- the HTTP API
+
+
+def test_http_api_follows_and_brief(world):
+    import httpx
+    from api_server import serving
+    from pydantic import SecretStr
+
+    from bot.faces.api.app import create_app
+
+    settings = world.settings.model_copy(update={"api_token": SecretStr("t0ken-follows")})
+    with (
+        serving(create_app(settings, StubService())) as url,
+        httpx.Client(base_url=url, headers={"Authorization": "Bearer t0ken-follows"}, timeout=60) as api,
+    ):
+        assert httpx.get(f"{url}/v1/follows").status_code == 401
+        made = api.post("/v1/follows", json={"topic": ACCORDS_TOPIC, "channel": ACCORDS})
+        assert made.status_code == 201 and made.json()["deliver_to"] == ACCORDS
+        bad = api.post("/v1/follows", json={"topic": "x", "channel": ACCORDS, "user": ALICE})
+        assert bad.status_code == 400 and "exactly one of channel or user" in bad.json()["error"]
+        assert [f["topic"] for f in api.get("/v1/follows", params={"channel": ACCORDS}).json()["follows"]] == [
+            ACCORDS_TOPIC
+        ]
+        assert world.command("following", ACCORDS).endswith(f"1. {ACCORDS_TOPIC}")  # the same follows as Slack's
+        world.ingest("later/nasa/peru-artemis-accords.md")
+        world.dispatcher.run_once()
+        assert len(world.alerts(ACCORDS)) == 1  # a follow made over the API alerts in Slack
+        stories = api.get("/v1/brief", params={"since": "1h"}).json()["stories"]
+        assert stories[0]["title"].startswith("Peru Signs") and stories[0]["published"] == "2026-12-07"
+        assert api.get("/v1/brief", params={"since": "soon"}).status_code == 400
+        assert api.delete(f"/v1/follows/{made.json()['id']}").status_code == 204
+        assert api.delete(f"/v1/follows/{made.json()['id']}").status_code == 404
+        assert api.get("/v1/follows").json() == {"follows": []}
