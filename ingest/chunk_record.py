@@ -57,9 +57,7 @@ class ChunkRecord:
     indexed_at: float | None = None
 
     @classmethod
-    def of_chunk(
-        cls, article, chunk, n_chunks: int, article_hash: str, indexed_at: float | None = None
-    ) -> ChunkRecord:
+    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str, indexed_at: float | None = None) -> ChunkRecord:
         """The record for `chunk` (an `ingest.chunking.Chunk`) of `article`."""
         return cls(
             id=chunk.id,
