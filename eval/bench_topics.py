@@ -50,12 +50,37 @@ def precision_recall(scored: list[dict], threshold: float) -> tuple[float, float
     return (tp / (tp + fp) if tp + fp else 1.0), (tp / (tp + fn) if tp + fn else 1.0)
 
 
+def brief_seconds(corpus: Path, count: int = 50) -> float:
+    """Seconds to build and render (Slack blocks and text) a briefing of `count` corpus stories."""
+    import time
+
+    from bot.alerts.briefing import build_briefing, render_text
+    from bot.alerts.stories import Story
+    from bot.faces.slack.follow_blocks import brief_message
+
+    paths = sorted((corpus / "whitehouse").glob("*.md"))[:count]
+    articles = [read_article(p) for p in paths]
+    now = time.time()
+    stories = [
+        Story(a.id, a.title, a.source, a.url, a.published_iso, a.text, now - i) for i, a in enumerate(articles)
+    ]
+    started = time.perf_counter()
+    briefing = build_briefing(stories, now - 86400, now)
+    brief_message(briefing)
+    render_text(briefing)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=Path, default=ROOT / "eval" / "topic_pairs.jsonl")
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--brief", action="store_true", help="Only time a briefing of 50 stories.")
     args = parser.parse_args()
+    if args.brief:
+        print(f"briefing of 50 stories built and rendered in {brief_seconds(args.corpus):.3f} s")
+        return
 
     from bot.alerts.matching import THRESHOLD, TopicMatcher
     from bot.core.rerank import load_reranker
