@@ -441,3 +441,55 @@ def test_http_api_follows_and_brief(world):
         assert api.delete(f"/v1/follows/{made.json()['id']}").status_code == 204
         assert api.delete(f"/v1/follows/{made.json()['id']}").status_code == 404
         assert api.get("/v1/follows").json() == {"follows": []}
+
+
+def test_the_command_works_over_socket_mode_too(tmp_path, fake):
+    from bot.alerts.stories import StoryReader
+    from bot.faces.slack.command import FollowServices
+    from bot.state.channels import ChannelStore
+    from bot.state.follows import FollowStore
+
+    try:
+        from tests.fake_slack import FakeSocketMode
+    except ModuleNotFoundError:
+        from fake_slack import FakeSocketMode
+
+    settings = make_settings(tmp_path, slack_bot_token=TOKEN, slack_app_token="xapp-1-A0-test", slack_api_url=fake.url)
+    services = FollowServices(
+        FollowStore(settings.state_url), ChannelStore(settings.state_url), StoryReader(settings), StubService(), list
+    )
+    with FakeSocketMode() as ws:
+        fake.socket_url = ws.url
+        app = build_app(settings, StubService(), follows=services)
+        stop = threading.Event()
+        from bot.faces.slack.serve import serve_socket_mode
+
+        thread = threading.Thread(target=serve_socket_mode, args=(app, "xapp-1-A0-test"), kwargs={"stop": stop})
+        thread.start()
+        try:
+            ws.wait_connected()
+            for n, text in enumerate(("launch rockets", "follow lunar landers")):
+                payload = {
+                    "command": "/spacebot",
+                    "text": text,
+                    "channel_id": ACCORDS,
+                    "user_id": ALICE,
+                    "team_id": "T0SPACE01",
+                    "response_url": fake.response_url(f"sock{n}"),
+                }
+                ws.send(
+                    {
+                        "envelope_id": f"env-{n}",
+                        "type": "slash_commands",
+                        "accepts_response_payload": True,
+                        "payload": payload,
+                    }
+                )
+            assert "'launch' is not a /spacebot command" in json.dumps(ws.wait_ack("env-0"))
+            ws.wait_ack("env-1")
+            fake.wait_for(lambda cs: any(c.params.get("path") == "/respond/sock1" for c in cs), 20)
+            assert [f.topic for f in services.follows.all()] == ["lunar landers"]
+        finally:
+            stop.set()
+            thread.join(10)
+            app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)

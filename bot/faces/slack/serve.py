@@ -151,7 +151,12 @@ def _follow_worker(settings: Settings, service: AskService, app: App):
     from bot.faces.slack.follow_worker import FollowWorker, make_dispatcher
 
     services = follow_services(settings, service)
-    dispatcher = make_dispatcher(settings, services, app.client)
+    try:
+        dispatcher = make_dispatcher(settings, services, app.client)
+    except Exception as exc:  # noqa: BLE001 (no index or model yet: answer questions, say why no alerts)
+        log.warning("alerts and scheduled briefs are off: %s", " ".join(str(exc).split())[:200])
+        yield None
+        return
     worker = FollowWorker(dispatcher, services, app.client, settings.alert_poll_seconds)
     worker.start()
     try:
