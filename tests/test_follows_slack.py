@@ -34,6 +34,7 @@ SECRET = "test-signing-secret-follows"
 TOKEN = "xoxb-test-token-follows"
 ACCORDS = "C0ACCORDS1"
 EUROPA = "C0EUROPA01"
+COUNCIL = "C0COUNCIL1"
 ALICE = "U0ALICE001"
 ACCORDS_TOPIC = "countries signing the Artemis Accords"
 EUROPA_TOPIC = "Europa Clipper mission"
@@ -164,7 +165,9 @@ def world(tmp_path, embedder, fake):
 def test_a_matching_story_alerts_the_following_channel_once(world):
     world.command(f"follow {ACCORDS_TOPIC}", ACCORDS)
     world.command(f"follow {EUROPA_TOPIC}", EUROPA)
-    assert world.dispatcher.run_once() == []  # the base stories were indexed before the follows
+    world.command("follow National Space Council meetings", COUNCIL)
+    assert world.dispatcher.run_once() == []  # the base stories (a Council readout) were indexed before the follows
+    assert world.alerts(COUNCIL) == []
 
     world.ingest("later/nasa/peru-artemis-accords.md")
     world.dispatcher.run_once()
@@ -243,27 +246,29 @@ def test_two_dispatchers_on_one_postgresql_send_one_alert(tmp_path, embedder, fa
 # --------------------------------------------------------------------------- briefs
 
 
-def test_brief_1d_cites_the_days_stories_newest_first(world):
+def test_brief_1d_cites_the_days_stories_newest_first_followed_topics_first(world):
+    world.command(f"follow {ACCORDS_TOPIC}", ACCORDS)
     world.ingest("later/nasa/peru-artemis-accords.md", "later/whitehouse/peru-artemis-accords-reprint.md")
     time.sleep(0.05)
     world.ingest("later/nasa/europa-clipper-arrives.md")
-    assert world.command("brief 1d", ACCORDS) == "Briefing posted."
-    [brief] = [p for p in world.posts(ACCORDS) if "Briefing" in p.get("text", "")]
-    text = blocks_text(brief)
+    world.dispatcher.run_once()
+    for channel in (EUROPA, ACCORDS):
+        assert world.command("brief 1d", channel) == "Briefing posted."
+    [plain] = [p for p in world.posts(EUROPA) if "Briefing" in p.get("text", "")]
+    [followed] = [p for p in world.posts(ACCORDS) if "Briefing" in p.get("text", "")]
+    text = blocks_text(plain)
     assert "4 new stories" in text  # the two base stories are the day's too; the reprint is folded into its story
     assert text.index("Europa Clipper Spacecraft Arrives") < text.index("Peru Signs the Artemis Accords")
+    assert text.index("Peru Signs the Artemis Accords") < text.index("Hubble Spots a Bright Barred Spiral Galaxy")
     assert "https://www.example.gov/news-release/peru-signs-artemis-accords" in text
     assert "reprint-peru-artemis-accords" in text and "nasa, whitehouse" in text
     assert "undated" in text and "2026-12-07" in text
     assert "> Peru became the newest country to sign the Artemis Accords on Monday" in text
-    assert text.index("Peru Signs the Artemis Accords") < text.index("Hubble Spots a Bright Barred Spiral Galaxy")
+    text = blocks_text(followed)  # a channel's followed topics come first
+    assert text.index("Peru Signs the Artemis Accords") < text.index("Europa Clipper Spacecraft Arrives")
+    assert f"following: {ACCORDS_TOPIC}" in text
     assert world.command("brief", ACCORDS) == "Briefing posted."  # since the last brief: nothing new
-    assert (
-        "No new stories since"
-        in [p for p in world.posts(ACCORDS) if "Briefing" in p.get("text", "") or "No new" in p.get("text", "")][-1][
-            "text"
-        ]
-    )
+    assert "No new stories since" in world.posts(ACCORDS)[-1]["text"]
 
 
 def test_scheduled_brief_is_posted_once_across_replicas(world):
@@ -345,6 +350,9 @@ def test_sources_restrict_a_channels_answers(tmp_path, embedder, fake, sample_se
 def test_app_home_lists_follows_and_unfollows_with_a_button(world):
     world.command(f"follow {ACCORDS_TOPIC}", ACCORDS)
     world.command("follow lunar landers", "D0ALICEDM1")
+    world.command("brief weekly tue 09:15 UTC", ACCORDS)
+    world.ingest("later/nasa/peru-artemis-accords.md")
+    world.dispatcher.run_once()
     event = {"type": "app_home_opened", "user": ALICE, "channel": "D0ALICEDM1", "tab": "home"}
     envelope = {"type": "event_callback", "team_id": "T0SPACE01", "event": event, "event_id": "Ev0HOME0001"}
     assert world.post(json.dumps(envelope), "application/json")[0] == 200
@@ -353,6 +361,8 @@ def test_app_home_lists_follows_and_unfollows_with_a_button(world):
     assert call.params["user_id"] == ALICE
     shown = json.dumps(view)
     assert ACCORDS_TOPIC in shown and "lunar landers" in shown and f"<#{ACCORDS}>" in shown
+    assert f"<#{ACCORDS}>: " in shown and "09:15 UTC" in shown  # the next scheduled brief
+    assert "Peru Signs the Artemis Accords" in shown  # the last alerts
     button = next(b["accessory"] for b in view["blocks"] if "lunar landers" in b.get("text", {}).get("text", ""))
     click = {
         "type": "block_actions",
