@@ -217,7 +217,7 @@ def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
 
 
 def _question_listeners(service: AskService, feedback: FeedbackStore, follows: FollowServices):
-    """The lazy listeners for a mention in a channel (from the channel's own sources) and for a DM."""
+    """The lazy listeners for a mention in a channel and for a DM (each from its channel's own sources)."""
     from bot.faces.slack.command import channel_filters
 
     def answer_mention(event, client):
@@ -233,7 +233,8 @@ def _question_listeners(service: AskService, feedback: FeedbackStore, follows: F
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
         question = normalise_question(event.get("text"))
-        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
+        conv = conversation_id(channel, thread_ts, dm=True)
+        reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     return answer_mention, answer_dm
 
