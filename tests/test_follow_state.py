@@ -65,7 +65,7 @@ def test_channel_sources_schedules_and_briefs(state_target):
     store.set_sources("C1", None)
     assert store.sources("C1") is None
     store.set_schedule(BriefSchedule("C1", "weekly", 0, 8, 30, "Europe/Paris"))
-    assert store.schedule("C1") == BriefSchedule("C1", "weekly", 0, 8, 30, "Europe/Paris")
+    assert store.schedule("C1") == BriefSchedule("C1", "weekly", 0, 8, 30, "Europe/Paris", clock.now)
     assert store.claim_brief("C1", 1000.0) and not store.claim_brief("C1", 1000.0)
     assert store.last_brief("C1") == clock.now and store.last_brief("C2") is None
     assert store.clear_schedule("C1") and store.schedules() == []

@@ -277,12 +277,15 @@ def test_scheduled_brief_is_posted_once_across_replicas(world):
     now = time.gmtime()
     reply = world.command(f"brief daily {now.tm_hour:02d}:{now.tm_min:02d} UTC", ACCORDS)
     assert reply.startswith("Briefs here daily at") and "the next one" in reply
+    assert run_scheduled_briefs(world.services, world.app.client) == 0  # today's slot came before the schedule
+    tomorrow = lambda: time.time() + 86400  # noqa: E731
+    world.services.clock = tomorrow
     other = follow_services(world.settings, StubService())
+    other.clock = tomorrow
     assert run_scheduled_briefs(world.services, world.app.client) + run_scheduled_briefs(other, world.app.client) == 1
-    assert len([p for p in world.posts(ACCORDS) if "Briefing" in p.get("text", "")]) == 1
-    assert world.services.channels.schedule(ACCORDS) == BriefSchedule(
-        ACCORDS, "daily", None, now.tm_hour, now.tm_min, "UTC"
-    )
+    assert len([p for p in world.posts(ACCORDS) if "stories since" in p.get("text", "")]) == 1
+    schedule = world.services.channels.schedule(ACCORDS)
+    assert schedule == BriefSchedule(ACCORDS, "daily", None, now.tm_hour, now.tm_min, "UTC", schedule.created_at)
     assert world.command("brief off", ACCORDS) == "Scheduled briefs are off here."
 
 

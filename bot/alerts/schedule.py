@@ -79,9 +79,10 @@ def next_slot(schedule: BriefSchedule, now: float) -> float:
 
 
 def due_slot(schedule: BriefSchedule, now: float) -> float | None:
-    """The slot to post now (the last one, if within `GRACE_SECONDS`), else None."""
+    """The slot to post now (the last one, if within `GRACE_SECONDS` and not before the schedule was set),
+    else None."""
     slot = last_slot(schedule, now)
-    return slot if now - slot <= GRACE_SECONDS else None
+    return slot if now - slot <= GRACE_SECONDS and slot >= schedule.created_at else None
 
 
 def describe(schedule: BriefSchedule) -> str:

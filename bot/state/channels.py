@@ -23,6 +23,7 @@ class BriefSchedule:
     hour: int
     minute: int
     tz: str
+    created_at: float = 0.0  # when it was set: slots before it are never posted
 
 
 class ChannelStore:
@@ -92,7 +93,7 @@ class ChannelStore:
 
         with self.db.begin() as connection:
             rows = connection.execute(select(t).order_by(t.c.channel)).all()
-        return [BriefSchedule(r.channel, r.cadence, r.weekday, r.hour, r.minute, r.tz) for r in rows]
+        return [BriefSchedule(r.channel, r.cadence, r.weekday, r.hour, r.minute, r.tz, r.created_at) for r in rows]
 
     # -- briefs sent ---------------------------------------------------------------
     def claim_brief(self, channel: str, slot: float, how: str = "scheduled") -> bool:
