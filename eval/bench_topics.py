@@ -61,9 +61,7 @@ def brief_seconds(corpus: Path, count: int = 50) -> float:
     paths = sorted((corpus / "whitehouse").glob("*.md"))[:count]
     articles = [read_article(p) for p in paths]
     now = time.time()
-    stories = [
-        Story(a.id, a.title, a.source, a.url, a.published_iso, a.text, now - i) for i, a in enumerate(articles)
-    ]
+    stories = [Story(a.id, a.title, a.source, a.url, a.published_iso, a.text, now - i) for i, a in enumerate(articles)]
     started = time.perf_counter()
     briefing = build_briefing(stories, now - 86400, now)
     brief_message(briefing)
