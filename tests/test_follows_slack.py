@@ -506,3 +506,61 @@ def test_the_command_works_over_socket_mode_too(tmp_path, fake):
             stop.set()
             thread.join(10)
             app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)
+
+
+def test_two_spacebot_slack_processes_on_one_postgresql_send_one_alert(tmp_path, embedder, fake, postgres_server):
+    """Two real `spacebot slack --http` processes (each with its follows worker) share PostgreSQL and the index."""
+    import sys
+
+    from conftest import free_port
+
+    from eval.serve_processes import Process
+    from ingest.pipeline import run_ingest
+
+    url = postgres_server.fresh_schema(f"t_{uuid.uuid4().hex[:12]}")
+    data = tmp_path / "data"
+    settings = make_settings(data, SPACEBOT_DATABASE_URL=url)
+    base = [str(DATA / "nasa/hubble-barred-galaxy.md"), str(DATA / "whitehouse/space-council-meeting.md")]
+    assert not run_ingest(base, settings, embedder=embedder).failed
+    env = {
+        "SPACEBOT_DATA_DIR": data,
+        "SPACEBOT_DATABASE_URL": url,
+        "SPACEBOT_ALERT_POLL_SECONDS": "1",
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.url,
+    }
+    servers = []
+    for name in ("a", "b"):
+        port = free_port()
+        command = [sys.executable, "-m", "bot.faces.cli", "slack", "--http", "--host", "127.0.0.1", "--port", str(port)]
+        servers.append(Process(command, tmp_path / name, env, "/healthz", port, 180))
+    try:
+        urls = [server.wait_ready() for server in servers]
+        form = {
+            "command": "/spacebot",
+            "text": f"follow {ACCORDS_TOPIC}",
+            "channel_id": ACCORDS,
+            "user_id": ALICE,
+            "team_id": "T0SPACE01",
+            "response_url": fake.response_url("two"),
+        }
+        body = urlencode(form)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, body)}
+        request = urllib.request.Request(urls[0] + "/slack/events", data=body.encode(), headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.status == 200
+        fake.wait_for(lambda cs: any(c.params.get("path") == "/respond/two" for c in cs), 60)
+        assert not run_ingest([str(DATA / "later/nasa/peru-artemis-accords.md")], settings, embedder=embedder).failed
+
+        def alerts(calls):
+            return [c for c in calls if c.method == "chat.postMessage" and "Following:" in json.dumps(c.params)]
+
+        fake.wait_for(lambda cs: len(alerts(cs)) >= 1, 120)
+        time.sleep(5)  # both workers polled several more times
+        assert len(alerts(fake.calls())) == 1
+        logs = [server.log_tail(20000) for server in servers]
+        assert all("Traceback" not in log for log in logs), logs
+    finally:
+        for server in servers:
+            server.stop()
