@@ -56,9 +56,12 @@ class ChunkRecord:
     # who published it: front matter `publisher`, a page's site name. Not in the content hash's fields of its
     # own (it is in `extra`, which is): indexes written before it read back None and are not re-embedded.
     publisher: str | None = None
+    # When this version was written to the index (epoch seconds, Chroma metadata only): what alerts and
+    # briefs read as "when the bot learned of the story". None in indexes written before it existed.
+    indexed_at: float | None = None
 
     @classmethod
-    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
+    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str, indexed_at: float | None = None) -> ChunkRecord:
         """The record for `chunk` (an `ingest.chunking.Chunk`) of `article`."""
         return cls(
             id=chunk.id,
@@ -76,6 +79,7 @@ class ChunkRecord:
             published_ts=article.published_ts,
             canonical_url=article.canonical_url,
             publisher=article.extra.get("publisher") or None,
+            indexed_at=indexed_at,
         )
 
     def metadata(self) -> dict:
@@ -106,6 +110,7 @@ class ChunkRecord:
             published_ts=meta.get("published_ts"),
             canonical_url=meta.get("canonical_url"),
             publisher=meta.get("publisher"),
+            indexed_at=meta.get("indexed_at"),
         )
 
     def table_row(self) -> dict:
@@ -115,10 +120,15 @@ class ChunkRecord:
         return row
 
 
-def chroma_where(source: str | None = None, since_ts: int | None = None, until_ts: int | None = None) -> dict | None:
-    """A Chroma `where` filter: one source and/or a publication range (epoch seconds, inclusive)."""
+def chroma_where(
+    source: str | tuple[str, ...] | None = None, since_ts: int | None = None, until_ts: int | None = None
+) -> dict | None:
+    """A Chroma `where` filter: one source (or any of several) and/or a publication range (epoch seconds,
+    inclusive)."""
     clauses = []
-    if source is not None:
+    if isinstance(source, tuple):
+        clauses.append({"source": {"$in": list(source)}})
+    elif source is not None:
         clauses.append({"source": {"$eq": source}})
     if since_ts is not None:
         clauses.append({"published_ts": {"$gte": since_ts}})

@@ -84,10 +84,11 @@ class PendingArticle:
     article_hash: str
     chunks: list = field(default_factory=list)  # `ingest.chunking.Chunk`s, filled by the chunk stage
 
-    def records(self):
+    def records(self, indexed_at: float | None = None):
         from ingest.chunk_record import ChunkRecord
 
-        return [ChunkRecord.of_chunk(self.article, c, len(self.chunks), self.article_hash) for c in self.chunks]
+        n = len(self.chunks)
+        return [ChunkRecord.of_chunk(self.article, c, n, self.article_hash, indexed_at) for c in self.chunks]
 
 
 def chunking_salt(settings: Settings) -> str:
@@ -260,7 +261,8 @@ class IngestPipeline:
         """Embed and write batch by batch; then drop each changed article's surplus old chunks."""
         self.progress.start_embedding(len(pending), sum(len(p.chunks) for p in pending))
         for batch in batches(pending, self.batch_chunks):
-            records = [record for item in batch for record in item.records()]
+            indexed_at = time.time()  # when the index learns of these versions (alerts and briefs read it)
+            records = [record for item in batch for record in item.records(indexed_at)]
             texts = [chunk.embed_text for item in batch for chunk in item.chunks]  # title + chunk
             stale = []
             for item in batch:

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+    # follows (`/spacebot follow`): the cross-encoder logit a story needs (bot/alerts/matching.py THRESHOLD),
+    # single alerts per channel per hour (the rest gathered into one message), how often `spacebot slack`
+    # looks for newly indexed stories (the 60 s alert target leaves room for an ingest's own time)
+    topic_threshold: float = Field(3.0, validation_alias=_env("SPACEBOT_TOPIC_THRESHOLD"))
+    alerts_per_hour: int = Field(6, ge=1, validation_alias=_env("SPACEBOT_ALERTS_PER_HOUR"))
+    alert_poll_seconds: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_ALERT_POLL_SECONDS"))
 
     @property
     def chroma_dir(self) -> Path:

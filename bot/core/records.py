@@ -19,7 +19,7 @@ class Filters:
     the newest articles up to it. None: the clock's today.
     """
 
-    source: str | None = None
+    source: str | tuple[str, ...] | None = None  # a tuple: any of these sources (a channel's own)
     since: date | None = None
     until: date | None = None
     as_of: date | None = None

@@ -330,6 +330,29 @@ def serve(
 
 
 @app.command()
+def brief(
+    since: str = typer.Option(
+        "1d", "--since", help="The window: 30m, 12h, 1d, 2w (by when the bot learned of a story)."
+    ),
+    topic: str | None = typer.Option(None, "--topic", help="Only stories that match this topic (as a follow would)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """The stories indexed in a window, one per story (copies folded), newest first, with lead sentence and links."""
+    from bot.alerts.briefing import WindowError, briefing_for, parse_window, render_text
+    from ingest.store import StoreUnavailable
+
+    try:
+        window = parse_window(since)
+    except WindowError as exc:
+        _fail(f"--since {exc}", code=2)
+    try:
+        briefing = briefing_for(_settings(), window, topic)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(briefing.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(briefing))
+
+
+@app.command()
 def feedback(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
     """List the 👍/👎 feedback recorded from Slack."""
     from bot.state.feedback import FeedbackStore

@@ -28,6 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.faces.api.follows import follow_routes
 from bot.faces.api.guards import BearerToken, LimitBody
 from bot.faces.api.live import LiveService
 from bot.faces.api.metrics import CountRequests, Metrics, NameWorker
@@ -77,6 +78,7 @@ def create_app(settings: Settings, service=None) -> FastAPI:
     # (the metrics label); FastAPI keeps an included router's prefix elsewhere.
     app.include_router(_v1_routes(settings, live, metrics), dependencies=[Depends(_bearer(settings))])
     app.include_router(_ops_routes(settings, live, metrics))
+    app.include_router(follow_routes(settings), dependencies=[Depends(_bearer(settings))])  # /v1/follows, /v1/brief
     _mount_slack(app, settings, live)
     if settings.cors_origin_list:
         from fastapi.middleware.cors import CORSMiddleware

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.core.records import Filters
+    from bot.faces.slack.command import FollowServices
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
     from ingest.settings import Settings
@@ -118,6 +120,7 @@ def build_app(
     seen: SeenEvents | None = None,
     workers: int = 8,
     drop_retries: bool = True,
+    follows: FollowServices | None = None,
 ) -> App:
     """The Bolt app, built from `settings` and answering with `service.ask`.
 
@@ -126,7 +129,9 @@ def build_app(
     build time (it then happens on the first request). `feedback` and `seen`
     default to stores in `settings.state_url`. With `drop_retries`, a request
     carrying `X-Slack-Retry-Num` is acked and dropped even if its `event_id` is new.
+    `follows` (default: stores in `settings.state_url`) serves `/spacebot` and the Home tab.
     """
+    from bot.faces.slack import command, home
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
 
@@ -135,7 +140,8 @@ def build_app(
     guards.install(app)  # first: malformed events acked and dropped; unexpected errors: one line, a request id
     app.use(_duplicate_filter(seen or SeenEvents(settings.state_url), drop_retries))
 
-    answer_mention, answer_dm = _question_listeners(service, feedback)
+    follows = follows or follow_services(settings, service)
+    answer_mention, answer_dm = _question_listeners(service, feedback, follows)
     app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])
     app.event("message", matchers=[_is_dm_question])(ack=_ack_now, lazy=[answer_dm])
     # Other message events (edits, bot messages, channel chatter) are acked and
@@ -145,7 +151,25 @@ def build_app(
     record_vote = _vote_listener(feedback)
     app.action(ACTION_UP)(ack=_ack_now, lazy=[record_vote])
     app.action(ACTION_DOWN)(ack=_ack_now, lazy=[record_vote])
+    command.install(app, follows)  # /spacebot
+    home.install(app, follows)  # the App Home tab
     return app
+
+
+def follow_services(settings: Settings, service: AskService) -> FollowServices:
+    """The stores and readers `/spacebot` and the Home tab use, from `settings`."""
+    from bot.alerts.stories import StoryReader, indexed_sources
+    from bot.faces.slack.command import FollowServices
+    from bot.state.channels import ChannelStore
+    from bot.state.follows import FollowStore
+
+    return FollowServices(
+        FollowStore(settings.state_url),
+        ChannelStore(settings.state_url),
+        StoryReader(settings),
+        service,
+        lambda: indexed_sources(settings),
+    )
 
 
 def _bolt_app(settings: Settings, client: WebClient | None, token_verification_enabled: bool, workers: int) -> App:
@@ -192,8 +216,9 @@ def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
     return drop_duplicates
 
 
-def _question_listeners(service: AskService, feedback: FeedbackStore):
-    """The lazy listeners for a mention in a channel and for a DM."""
+def _question_listeners(service: AskService, feedback: FeedbackStore, follows: FollowServices):
+    """The lazy listeners for a mention in a channel and for a DM (each from its channel's own sources)."""
+    from bot.faces.slack.command import channel_filters
 
     def answer_mention(event, client):
         if not _is_plain_user_message(event):  # other bots: no bot-to-bot loops
@@ -201,13 +226,15 @@ def _question_listeners(service: AskService, feedback: FeedbackStore):
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
         question = normalise_question(event.get("text"))
-        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts), question)
+        conv = conversation_id(channel, thread_ts)
+        reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     def answer_dm(event, client):
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
         question = normalise_question(event.get("text"))
-        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
+        conv = conversation_id(channel, thread_ts, dm=True)
+        reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     return answer_mention, answer_dm
 
@@ -220,14 +247,17 @@ def reply(
     thread_ts: str | None,
     conv: str,
     question: str,
+    filters: Filters | None = None,
 ) -> None:
-    """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
+    """Ask the service and reply once (answer, refusal or apology); streamed with an LLM.
+    `filters`: a channel's own sources."""
     if not question:
         post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
         return
     draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
     try:
-        answer = service.ask(question, conversation_id=conv, on_token=draft.on_token if draft else None)
+        more = {"filters": filters} if filters is not None else {}  # services that take no filters still work
+        answer = service.ask(question, conversation_id=conv, on_token=draft.on_token if draft else None, **more)
     except Exception as exc:
         if isinstance(exc, QuestionError):  # empty, punctuation only, too long: say so
             text = f"I can't answer that: {escape_mrkdwn(str(exc))}"
