@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import RateLimiter
     from ingest.settings import Settings
 
 __all__ = ["AskService", "build_app", "conversation_id"]  # AskService: serve.py imports it from here
@@ -129,13 +130,15 @@ def build_app(
     """
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import limiter_from_setting
 
     app = _bolt_app(settings, client, token_verification_enabled, workers)
     feedback = feedback or FeedbackStore(settings.state_url)
     guards.install(app)  # first: malformed events acked and dropped; unexpected errors: one line, a request id
     app.use(_duplicate_filter(seen or SeenEvents(settings.state_url), drop_retries))
 
-    answer_mention, answer_dm = _question_listeners(service, feedback)
+    limiter = limiter_from_setting(settings.slack_rate, "SPACEBOT_SLACK_RATE", settings.state_url, scope="slack")
+    answer_mention, answer_dm = _question_listeners(service, feedback, limiter)
     app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])
     app.event("message", matchers=[_is_dm_question])(ack=_ack_now, lazy=[answer_dm])
     # Other message events (edits, bot messages, channel chatter) are acked and
@@ -192,24 +195,47 @@ def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
     return drop_duplicates
 
 
-def _question_listeners(service: AskService, feedback: FeedbackStore):
-    """The lazy listeners for a mention in a channel and for a DM."""
+def _question_listeners(service: AskService, feedback: FeedbackStore, limiter: RateLimiter | None = None):
+    """The lazy listeners for a mention in a channel and for a DM (each user's questions
+    counted against `limiter`, `SPACEBOT_SLACK_RATE`)."""
 
     def answer_mention(event, client):
         if not _is_plain_user_message(event):  # other bots: no bot-to-bot loops
             return
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
         reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts), question)
 
     def answer_dm(event, client):
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
         reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
 
     return answer_mention, answer_dm
+
+
+def too_fast(limiter: RateLimiter | None, client: WebClient, user: str, channel: str, thread_ts: str | None) -> bool:
+    """Count one question of `user`; over the limit, tell them alone (an ephemeral note) and say True."""
+    wait = limiter.hit(user) if limiter is not None else None
+    if wait is None:
+        return False
+    log.info("user %s is over SPACEBOT_SLACK_RATE; not answered", user)
+    try:
+        client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            text=f"You're asking faster than I answer here; try again in {wait.header} s.",
+        )
+    except Exception:  # noqa: BLE001 (the note is a courtesy; the question stays unanswered either way)
+        log.exception("could not post the rate-limit note")
+    return True
 
 
 def reply(
