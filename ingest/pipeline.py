@@ -218,7 +218,9 @@ class IngestPipeline:
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         fetcher = Fetcher(self.settings.fetch_timeout, max_bytes, guard_for(self.settings, remote))
         try:
-            found = iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links)
+            found = iter_articles(
+                inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links, local_files=not remote
+            )
             return self.take(found, states)
         finally:
             fetcher.close()

@@ -28,7 +28,8 @@ SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.tx
 
 
 def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
+    """True for an http(s) URL (the scheme in any case, as URLs allow)."""
+    return value[:8].lower().startswith(("http://", "https://"))
 
 
 @dataclass
@@ -166,10 +167,14 @@ def read_doc(
 
 
 def iter_articles(
-    inputs: list[str], *, max_bytes: int, fetcher: Fetcher, follow_links: bool = False
+    inputs: list[str], *, max_bytes: int, fetcher: Fetcher, follow_links: bool = False, local_files: bool = True
 ) -> Iterator[Result]:
-    """Yield every article (or error) the inputs hold, in order."""
+    """Yield every article (or error) the inputs hold, in order (`local_files=False`: URLs only,
+    as for a remote caller, who may not read the server's files)."""
     for given in inputs:
+        if not local_files and not is_url(given):
+            yield InputError(given, "only http(s) URLs can be ingested here, not files on the server")
+            continue
         if is_url(given):
             try:
                 data = fetcher(given)
