@@ -279,7 +279,12 @@ def clean_env(tmp_path) -> dict[str, str]:
 
 def test_serving_a_public_interface_without_a_token_refuses_to_start(tmp_path):
     done = subprocess.run(
-        serve_command("--host", "0.0.0.0"), env=clean_env(tmp_path), cwd=tmp_path, capture_output=True, text=True
+        serve_command("--host", "0.0.0.0"),
+        env=clean_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,  # it must exit at once; a server that starts instead fails here
     )
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
