@@ -39,10 +39,18 @@ def is_loopback(host: str) -> bool:
 
 def check_exposure(settings: Settings, host: str, no_auth: bool) -> None:
     """Refuse (ValueError, one line) to serve everyone on a non-loopback `host` without a token,
-    unless `no_auth` says so (then a warning is logged)."""
+    unless `no_auth` says so (then a warning is logged). A malformed token list, rate or fetch
+    allow list is refused here too, before any worker starts."""
     from bot.faces.api.guards import ApiTokens
+    from bot.state.rate_limits import Rate
+    from ingest.fetch_guard import FetchGuard
 
-    if is_loopback(host) or ApiTokens.from_settings(settings).required:
+    tokens = ApiTokens.from_settings(settings)
+    FetchGuard.from_setting(settings.fetch_allow)
+    for variable, rate in (("SPACEBOT_API_RATE", settings.api_rate), ("SPACEBOT_SLACK_RATE", settings.slack_rate)):
+        if (rate or "").strip():
+            Rate.parse(rate, variable)
+    if is_loopback(host) or tokens.required:
         return
     if not no_auth:
         raise ValueError(
