@@ -39,9 +39,16 @@ class JobStore:
     """Create, advance and read ingest jobs (every call one short transaction)."""
 
     def __init__(self, db: Database | str | Path, stale_seconds: float = 60.0, *, clock: Clock | None = None) -> None:
-        self.db = as_database(db, clock)
+        """`db` is opened on first use, so a server starts while its database is down (`/readyz` says so)."""
+        self._target, self._clock, self._db = db, clock, None
         self.stale_seconds = float(stale_seconds)
         self.runner = this_runner()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = as_database(self._target, self._clock)
+        return self._db
 
     def create(self, request: dict, requested_by: str) -> str:
         """A new queued job run by this process; its id (random, unguessable)."""

@@ -66,13 +66,14 @@ class RateLimiter:
     def __init__(
         self, rate: Rate, db: Database | str | Path | None = None, *, scope: str = "", clock: Clock | None = None
     ):
-        """scope: prefixed to every key, so the API's and Slack's counters never mix."""
+        """scope: prefixed to every key, so the API's and Slack's counters never mix. `db` is
+        opened on the first hit, so a server starts while its database is down."""
         import time
 
         self.rate = rate
         self.scope = scope
-        self.db = as_database(db, clock) if db is not None else None
-        self._clock = clock or (self.db.clock if self.db is not None else time.time)
+        self._target, self._db = db, None
+        self._clock = clock or time.time
         self._memory: dict[str, tuple[float, int]] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
@@ -82,12 +83,20 @@ class RateLimiter:
         now = self._clock()
         window = math.floor(now / self.rate.period) * self.rate.period
         full_key = f"{self.scope}:{key}"
-        hits = (
-            self._count_in_db(full_key, window, now) if self.db is not None else self._count_in_memory(full_key, window)
-        )
+        if self._target is not None:
+            hits = self._count_in_db(full_key, window, now)
+        else:
+            hits = self._count_in_memory(full_key, window)
         if hits <= self.rate.limit:
             return None
         return RetryAfter(window + self.rate.period - now)
+
+    @property
+    def db(self) -> Database | None:
+        """The state database (opened now if not yet), or None when counting in memory."""
+        if self._db is None and self._target is not None:
+            self._db = as_database(self._target, self._clock)
+        return self._db
 
     def _count_in_memory(self, key: str, window: float) -> int:
         with self._lock:

@@ -65,7 +65,13 @@ class IngestJobs:
 
     def start(self) -> None:
         """Mark failed the jobs earlier processes left unfinished; start the heartbeat."""
-        cut_off = self.store.fail_stale()
+        from bot.state.db import StateUnavailable
+
+        try:
+            cut_off = self.store.fail_stale()
+        except StateUnavailable as exc:  # the database is down: /readyz says so; a later read fails them
+            log.warning("could not check for ingest jobs left unfinished: %s", exc)
+            cut_off = 0
         if cut_off:
             log.warning("%d ingest job(s) left unfinished by a stopped server marked failed", cut_off)
         self._beat.start()
