@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, validation_alias=_env("SPACEBOT_EMBED_BATCH_SIZE"))
     max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("SPACEBOT_MAX_FILE_MB"))
     fetch_timeout: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_FETCH_TIMEOUT"))
+    # The fetch guard (ingest/fetch_guard.py): `api` guards the fetches a remote caller triggers
+    # (POST /v1/ingest); `all` guards the CLI's too. ALLOW: hosts or CIDRs let through anyway.
+    fetch_guard: Literal["api", "all"] = Field("api", validation_alias=_env("SPACEBOT_FETCH_GUARD"))
+    fetch_allow: str | None = Field(None, validation_alias=_env("SPACEBOT_FETCH_ALLOW"))
 
     # --- retrieval and answers ---------------------------------------------
     reranker: str = Field("bundled", validation_alias=_env("SPACEBOT_RERANKER"))  # bundled | folder | none
@@ -61,6 +65,13 @@ class Settings(BaseSettings):
 
     # --- HTTP API (`spacebot serve`) ---------------------------------------
     api_token: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKEN"))
+    # several tokens, each `name:token` (or bare), so one can be revoked alone (bot/faces/api/guards.py)
+    api_tokens: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKENS"))
+    # requests per token name (or client address) and per Slack user: `60/minute`; unset: no limit
+    api_rate: str | None = Field(None, validation_alias=_env("SPACEBOT_API_RATE"))
+    slack_rate: str | None = Field(None, validation_alias=_env("SPACEBOT_SLACK_RATE"))
+    # an ingest job not heard from for this long is marked failed (its replica stopped); see bot/state/jobs.py
+    job_stale_seconds: float = Field(60.0, gt=0, validation_alias=_env("SPACEBOT_JOB_STALE_SECONDS"))
     api_max_body_kb: int = Field(64, ge=1, validation_alias=_env("SPACEBOT_API_MAX_BODY_KB"))
     cors_origins: str | None = Field(None, validation_alias=_env("SPACEBOT_CORS_ORIGINS"))
     index_poll_seconds: float = Field(10.0, ge=0, validation_alias=_env("SPACEBOT_INDEX_POLL_SECONDS"))

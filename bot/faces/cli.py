@@ -316,6 +316,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes sharing the port."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Serve a non-loopback --host without SPACEBOT_API_TOKENS (anyone may call it)."
+    ),
 ) -> None:
     """Serve the HTTP API (POST /v1/ask, /v1/sources, /v1/ingest, /healthz, /readyz, /metrics; docs at /docs)."""
     import logging
@@ -324,7 +327,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        run(_settings(), host=host, port=port, workers=workers)
+        run(_settings(), host=host, port=port, workers=workers, no_auth=no_auth)
     except ValueError as exc:
         _fail(str(exc), code=2)
 

@@ -172,3 +172,31 @@ briefs_sent = Table(
     Column("how", Text, nullable=False),
     Column("sent_at", Float, nullable=False),
 )
+
+# Rate limits (bot/state/rate_limits.py): one counter per key for the window it was last hit in.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", Text, primary_key=True),  # `<scope>:<token name | client address | Slack user>`
+    Column("window_start", Float, nullable=False),
+    Column("hits", Integer, nullable=False),
+)
+
+# Ingest jobs of `POST /v1/ingest` (bot/state/jobs.py): request, progress and result, one row each.
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # queued | running | done | failed
+    Column("request", Text, nullable=False),  # JSON: urls, follow_links
+    Column("requested_by", Text, nullable=False),  # the token name (never the token)
+    Column("runner", Text, nullable=False),  # host:pid:start of the process that runs it
+    Column("progress", Text, nullable=False, server_default="{}"),  # JSON
+    Column("result", Text),  # JSON: the `spacebot ingest --json` summary
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("heartbeat_at", Float, nullable=False),  # its runner is alive; stale: the job is failed
+    Index("ingest_jobs_unfinished", "state", "heartbeat_at"),
+)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.faces.slack.command import FollowServices
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import RateLimiter
     from ingest.settings import Settings
 
 __all__ = ["AskService", "build_app", "conversation_id"]  # AskService: serve.py imports it from here
@@ -134,6 +135,7 @@ def build_app(
     from bot.faces.slack import command, home
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import limiter_from_setting
 
     app = _bolt_app(settings, client, token_verification_enabled, workers)
     feedback = feedback or FeedbackStore(settings.state_url)
@@ -141,7 +143,8 @@ def build_app(
     app.use(_duplicate_filter(seen or SeenEvents(settings.state_url), drop_retries))
 
     follows = follows or follow_services(settings, service)
-    answer_mention, answer_dm = _question_listeners(service, feedback, follows)
+    limiter = limiter_from_setting(settings.slack_rate, "SPACEBOT_SLACK_RATE", settings.state_url, scope="slack")
+    answer_mention, answer_dm = _question_listeners(service, feedback, follows, limiter)
     app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])
     app.event("message", matchers=[_is_dm_question])(ack=_ack_now, lazy=[answer_dm])
     # Other message events (edits, bot messages, channel chatter) are acked and
@@ -151,7 +154,7 @@ def build_app(
     record_vote = _vote_listener(feedback)
     app.action(ACTION_UP)(ack=_ack_now, lazy=[record_vote])
     app.action(ACTION_DOWN)(ack=_ack_now, lazy=[record_vote])
-    command.install(app, follows)  # /spacebot
+    command.install(app, follows, limiter)  # /spacebot
     home.install(app, follows)  # the App Home tab
     return app
 
@@ -216,8 +219,11 @@ def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
     return drop_duplicates
 
 
-def _question_listeners(service: AskService, feedback: FeedbackStore, follows: FollowServices):
-    """The lazy listeners for a mention in a channel and for a DM (each from its channel's own sources)."""
+def _question_listeners(
+    service: AskService, feedback: FeedbackStore, follows: FollowServices, limiter: RateLimiter | None = None
+):
+    """The lazy listeners for a mention in a channel and for a DM: each from its channel's own sources,
+    each user's questions counted against `limiter` (`SPACEBOT_SLACK_RATE`)."""
     from bot.faces.slack.command import channel_filters
 
     def answer_mention(event, client):
@@ -225,6 +231,8 @@ def _question_listeners(service: AskService, feedback: FeedbackStore, follows: F
             return
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
         conv = conversation_id(channel, thread_ts)
         reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
@@ -232,11 +240,31 @@ def _question_listeners(service: AskService, feedback: FeedbackStore, follows: F
     def answer_dm(event, client):
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
         conv = conversation_id(channel, thread_ts, dm=True)
         reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     return answer_mention, answer_dm
+
+
+def too_fast(limiter: RateLimiter | None, client: WebClient, user: str, channel: str, thread_ts: str | None) -> bool:
+    """Count one question of `user`; over the limit, tell them alone (an ephemeral note) and say True."""
+    wait = limiter.hit(user) if limiter is not None else None
+    if wait is None:
+        return False
+    log.info("user %s is over SPACEBOT_SLACK_RATE; not answered", user)
+    try:
+        client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            text=f"You're asking faster than I answer here; try again in {wait.header} s.",
+        )
+    except Exception:  # noqa: BLE001 (the note is a courtesy; the question stays unanswered either way)
+        log.exception("could not post the rate-limit note")
+    return True
 
 
 def reply(

@@ -107,8 +107,9 @@ class FollowServices:
     clock: Callable[[], float] = field(default=time.time)
 
 
-def install(app, services: FollowServices) -> None:
-    """Register `/spacebot` on the Bolt `app`."""
+def install(app, services: FollowServices, limiter=None) -> None:
+    """Register `/spacebot` on the Bolt `app`; each user's commands (but `help`) count against
+    `limiter` (a `bot.state.rate_limits.RateLimiter`, `SPACEBOT_SLACK_RATE`), as their questions do."""
 
     def ack_command(ack, body):
         try:
@@ -127,6 +128,11 @@ def install(app, services: FollowServices) -> None:
         except CommandError:
             return  # answered in the ack
         if request.action == "help":
+            return
+        wait = limiter.hit(body.get("user_id", "")) if limiter is not None else None
+        if wait is not None:
+            note = f"You're asking faster than I answer here; try again in {wait.header} s."
+            respond(text=note, response_type="ephemeral")
             return
         try:
             HANDLERS[request.action](services, request, respond, client)
