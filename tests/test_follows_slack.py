@@ -319,6 +319,17 @@ def test_follow_following_unfollow_in_a_channel_and_a_dm(world):
     assert world.command("following", ACCORDS).startswith("Nothing followed for this channel")
 
 
+def test_commands_count_against_the_users_slack_rate(tmp_path, embedder, fake):
+    w = World(tmp_path, embedder, fake, slack_rate="2/minute")
+    try:
+        assert w.command("following", ACCORDS).startswith("Nothing followed")
+        assert w.command("following", ACCORDS).startswith("Nothing followed")
+        assert "asking faster than I answer" in w.command("following", ACCORDS)
+        assert w.command("following", ACCORDS, user="U0BOB00001").startswith("Nothing followed")  # per user
+    finally:
+        w.close()
+
+
 def test_sources_restrict_a_channels_answers(tmp_path, embedder, fake, sample_service, sample_settings):
     from bot.alerts.stories import indexed_sources
 
