@@ -41,6 +41,25 @@ def keyword_problem(settings: Settings, expected: str | None, deep: bool = False
     return None
 
 
+def known_states(store, settings: Settings) -> dict:
+    """The store's article states, from the keyword index's side table when that index is in
+    step with the store (its fingerprint is the one the collection carries): one SQLite read
+    instead of every chunk's metadata from Chroma. Otherwise (or on any doubt) from the store."""
+    from ingest import keyword_side
+
+    expected = store.fingerprint()
+    if expected and keyword_problem(settings, expected) is None:
+        try:
+            db = keyword_side.connect(settings.keyword_dir)
+            try:
+                return keyword_side.article_states(db)
+            finally:
+                db.close()
+        except (OSError, ValueError, sqlite3.Error):
+            pass
+    return store.article_states()
+
+
 def ensure_keyword_index(store, settings: Settings, states: dict) -> list[str]:
     """Ingest side: update the keyword index to hold exactly `states` (only the articles that
     differ), or build it afresh when it is missing, damaged or of an older format.

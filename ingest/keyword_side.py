@@ -1,6 +1,8 @@
 """The keyword index's small tables (SQLite, `side.sqlite3` in its folder), updated per article.
 
-- `articles`: which version of each article is indexed (its hash) and how citations name it;
+- `articles`: which version of each article is indexed (its hash, its chunks: the store's
+  `ArticleState`, so an ingest need not read every chunk's metadata from Chroma) and how
+  citations name it;
 - `uses`: per stemmed term, how often the corpus writes it mid-sentence and how often
   capitalised (`ingest.corpus_stats.proper_terms`'s counts, kept as sums so an article's
   share can be added and taken away);
@@ -19,7 +21,9 @@ from ingest.corpus_stats import PROPER_MIN_USES, PROPER_SHARE
 
 SIDE_DB = "side.sqlite3"
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS articles (article_id TEXT PRIMARY KEY, hash TEXT, url TEXT);
+CREATE TABLE IF NOT EXISTS articles (
+    article_id TEXT PRIMARY KEY, hash TEXT, url TEXT, n_chunks INTEGER, origin TEXT, path TEXT, chunk_ids TEXT
+);
 CREATE TABLE IF NOT EXISTS uses (term TEXT PRIMARY KEY, capitalised INTEGER NOT NULL, total INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS groups (article_id TEXT PRIMARY KEY, grp TEXT NOT NULL, place INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS groups_by_grp ON groups (grp);
@@ -101,3 +105,25 @@ class SideGroups:
 
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(DISTINCT grp) FROM groups").fetchone()[0]
+
+
+def article_states(db: sqlite3.Connection) -> dict:
+    """Every indexed article's `ArticleState`, as the store held it when it was indexed."""
+    import json
+
+    from ingest.article_state import ArticleState
+
+    states = {}
+    for article_id, version, n_chunks, origin, path, chunk_ids in db.execute(
+        "SELECT article_id, hash, n_chunks, origin, path, chunk_ids FROM articles"
+    ):
+        ids = set(json.loads(chunk_ids or "[]"))
+        states[article_id] = ArticleState(
+            hashes={version},
+            indices={int(c.rsplit("::", 1)[1]) for c in ids},
+            n_chunks=n_chunks or len(ids),
+            origin=origin or "",
+            path=path,
+            chunk_ids=ids,
+        )
+    return states

@@ -12,6 +12,7 @@ index (the LSH of `ingest.near_duplicates`, so the groups are those `find_groups
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Iterable
 from functools import lru_cache
@@ -26,7 +27,7 @@ from ingest.near_duplicates import LSH_THRESHOLD, NUM_PERM, SAME_STORY, SEED, ja
 from ingest.near_duplicates import shingle_hashes as _shingles
 
 log = logging.getLogger("spacebot.index")
-FORMAT = "4"  # 4: tantivy segments and side tables (3 was bm25s files): an older folder is rebuilt
+FORMAT = "5"  # 5: tantivy segments, side tables with article states (3: bm25s files): older ones are rebuilt
 FINGERPRINT = "fingerprint.txt"
 ARTICLES_PER_BATCH = 200  # articles read from the store per request while re-indexing
 
@@ -112,9 +113,11 @@ class Updater:
 
     def add(self, rows: list[dict], version: str) -> None:
         """Index one article (its table rows, any order) at `version` (its content hash)."""
+        from ingest.chunk_record import TABLE_FIELDS
         from ingest.keyword_index import indexed_text
 
-        rows = sorted(rows, key=lambda r: r["chunk_index"])
+        n_chunks, origin = rows[0].get("n_chunks", len(rows)), rows[0].get("origin", "")
+        rows = sorted(({k: r[k] for k in TABLE_FIELDS} for r in rows), key=lambda r: r["chunk_index"])
         terms = tokenize([indexed_text(r) for r in rows], self.stem)
         article = _article(rows)
         self.texts[article.article_id] = article
@@ -133,8 +136,17 @@ class Updater:
         )
         side.add_uses(self.db, term_uses([r["text"] for r in rows], self.stem))
         self.db.execute(
-            "INSERT OR REPLACE INTO articles (article_id, hash, url) VALUES (?, ?, ?)",
-            (article.article_id, version, first["url"]),
+            "INSERT OR REPLACE INTO articles (article_id, hash, url, n_chunks, origin, path, chunk_ids) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                article.article_id,
+                version,
+                first["url"],
+                n_chunks,
+                origin,
+                first["path"],
+                json.dumps([r["id"] for r in rows]),
+            ),
         )
 
     def commit(self) -> None:
@@ -198,8 +210,6 @@ class Updater:
 
 
 def fetch_article_id(searcher, address) -> str:
-    import json
-
     return json.loads(searcher.doc(address)["row"][0])["article_id"]
 
 
@@ -207,7 +217,10 @@ def from_store(store):
     """`apply`'s reader for a vector store: article id -> its chunks' table rows."""
 
     def read(article_ids: list[str]) -> dict[str, list[dict]]:
-        return {a: [r.table_row() for r in records] for a, records in store.chunks_of(article_ids).items()}
+        return {
+            a: [{**r.table_row(), "n_chunks": r.n_chunks, "origin": r.origin} for r in records]
+            for a, records in store.chunks_of(article_ids).items()
+        }
 
     return read
 
