@@ -65,7 +65,7 @@ def _env(data: Path) -> dict:
     return env
 
 
-def _run(args: list[str], data: Path) -> tuple[float, float, str]:
+def _run(args: list[str], data: Path, echo: bool = False) -> tuple[float, float, str]:
     """Run `python args` against `data`: (wall seconds, the process's peak RSS in MB, stdout).
 
     The child is reaped with `os.wait4`, which reports that one process's own peak RSS.
@@ -77,6 +77,9 @@ def _run(args: list[str], data: Path) -> tuple[float, float, str]:
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0), err.seek(0)
+        if echo:
+            sys.stderr.write(err.read()[-1000:])
+            err.seek(0)
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(args[:3])} failed ({proc.returncode}): {err.read()[-1500:]}")
         return wall, usage.ru_maxrss / 1024, out.read()
@@ -88,13 +91,13 @@ def cold_ask(data: Path) -> tuple[float, float]:
     return wall, rss
 
 
-def warm_p50(data: Path) -> float:
+def warm_p50(data: Path, rounds: int = WARM_ROUNDS) -> float:
     """The median answer time (ms) of a process that has answered once already."""
-    _, _, out = _run(["-m", "eval.bench_scale", "--warm-child"], data)
+    _, _, out = _run(["-m", "eval.bench_scale", "--warm-child", "--rounds", str(rounds)], data)
     return float(out.strip().splitlines()[-1])
 
 
-def warm_child() -> None:
+def warm_child(rounds: int) -> None:
     """In a child process: answer every warm question once, then time WARM_ROUNDS more rounds."""
     from bot.core.service import AnswerService
     from ingest.settings import Settings
@@ -103,7 +106,7 @@ def warm_child() -> None:
     for question in WARM_QUESTIONS:
         service.answer(question, [])
     times = []
-    for _ in range(WARM_ROUNDS):
+    for _ in range(rounds):
         for question in WARM_QUESTIONS:
             started = time.perf_counter()
             service.answer(question, [])
@@ -123,16 +126,34 @@ def add_one_article(data: Path, scratch: Path, tag: str) -> float:
 def count_chunks(data: Path) -> int:
     """Chunks in the index at `data` (read in a child: this process never opens Chroma, whose
     embedded client would keep a stale view of a store other processes write)."""
-    code = "from ingest.settings import Settings; from ingest.store import ChunkStore; "
-    code += "print(ChunkStore(Settings(), create=False).count())"
-    _, _, out = _run(["-c", code], data)
+    _, _, out = _run(["-m", "eval.bench_scale", "--probe-child"], data, echo=True)
     return int(out.strip().splitlines()[-1])
 
 
-def measure(data: Path, scratch: Path, tag: str) -> Measure:
+def probe_child() -> None:
+    """In a child: what Chroma alone costs a fresh process (open, first query: HNSW loaded), on stderr;
+    the chunk count on stdout."""
+    import resource
+
+    from ingest.settings import Settings
+    from ingest.store import ChunkStore
+
+    started = time.perf_counter()
+    store = ChunkStore(Settings(), create=False)
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+    store.query(vector, 100)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"chroma alone: open + first query {time.perf_counter() - started:.2f} s, peak RSS {rss:.0f} MB",
+        file=sys.stderr,
+    )
+    print(store.count())
+
+
+def measure(data: Path, scratch: Path, tag: str, rounds: int = WARM_ROUNDS) -> Measure:
     chunks = count_chunks(data)
     ask_s, rss = cold_ask(data)
-    p50 = warm_p50(data)
+    p50 = warm_p50(data, rounds)
     add_s = add_one_article(data, scratch, tag)
     return Measure(chunks, ask_s, rss, p50, add_s)
 
@@ -213,16 +234,16 @@ def source_index(corpus: Path, scratch: Path) -> Path:
     return data
 
 
-def run(scale: int, corpus: Path, scratch: Path, progress=print) -> dict:
+def run(scale: int, corpus: Path, scratch: Path, progress=print, rounds: int = WARM_ROUNDS) -> dict:
     source = source_index(corpus, scratch)
     work = scratch / "copy"
     shutil.copytree(source, work, ignore=shutil.ignore_patterns("ingest.lock", "*.lock"))
     progress(f"copied {source} to {work}")
-    small = measure(work, scratch, "1x")
+    small = measure(work, scratch, "1x", rounds)
     progress(f"1x: {small}")
     _, _, out = _run(["-m", "eval.bench_scale", "--grow-child", "--scale", str(scale)], work)
     progress(out.strip())
-    large = measure(work, scratch, f"{scale}x")
+    large = measure(work, scratch, f"{scale}x", rounds)
     progress(f"{scale}x: {large}")
     pairs = {
         name: [round(getattr(small, name), 3), round(getattr(large, name), 3)]
@@ -252,11 +273,17 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument("--out", help="write the table into this BENCHMARKS.md (section bench-scale-N)")
+    parser.add_argument("--rounds", type=int, default=WARM_ROUNDS, help="warm rounds over the questions")
+    parser.add_argument("--smoke", action="store_true", help="one warm round: a quick check that it runs")
     parser.add_argument("--warm-child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--grow-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--probe-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warm_child:
-        warm_child()
+        warm_child(args.rounds)
+        return
+    if args.probe_child:
+        probe_child()
         return
     if args.grow_child:
         grow(Path(os.environ["SPACEBOT_DATA_DIR"]), args.scale)
@@ -264,7 +291,9 @@ def main() -> None:
     if args.scale < 1:
         parser.error("--scale must be at least 1")
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as scratch:
-        result = run(args.scale, Path(args.corpus), Path(scratch), lambda m: print(m, file=sys.stderr, flush=True))
+        rounds = 1 if args.smoke else args.rounds
+        say = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+        result = run(args.scale, Path(args.corpus), Path(scratch), say, rounds)
     if args.out:
         from eval.benchdoc import replace_section, stamp
 
