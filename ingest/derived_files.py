@@ -24,7 +24,7 @@ MANIFEST = "manifest.json"
 HASH_ON_OPEN_MAX_BYTES = 32_000_000
 # Files rewritten in place by their owner (tantivy's segment list and locks, the keyword index's
 # SQLite side tables and fingerprint): not listed; their owner checks them (tantivy and SQLite on open).
-UNLISTED = frozenset({"meta.json", ".managed.json", "side.sqlite3", "side.sqlite3-wal", "side.sqlite3-shm"})
+UNLISTED = frozenset({"meta.json", ".managed.json", "side.sqlite3", "side.sqlite3-journal"})
 UNLISTED_SUFFIXES = (".lock", "fingerprint.txt")
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from ingest.corpus_stats import PROPER_MIN_USES, PROPER_SHARE
 
 SIDE_DB = "side.sqlite3"
+BUSY_TIMEOUT_S = 30.0  # how long a reader waits for a writer's commit (SQLite's lock), generous
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS articles (
     article_id TEXT PRIMARY KEY, hash TEXT, url TEXT, n_chunks INTEGER, origin TEXT, path TEXT, chunk_ids TEXT
@@ -34,14 +35,16 @@ CREATE TABLE IF NOT EXISTS info (key TEXT PRIMARY KEY, value TEXT);
 def connect(folder: Path, write: bool = False) -> sqlite3.Connection:
     """The side tables of the keyword index in `folder` (read-only unless `write`)."""
     path = Path(folder) / SIDE_DB
+    # A rollback journal, not WAL: a reader then writes nothing beside the file (a read-only data
+    # dir works), and waits out a writer's commit (milliseconds) instead of failing.
     if write:
-        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        db.execute("PRAGMA journal_mode=WAL")
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+        db.execute("PRAGMA journal_mode=DELETE")
         db.executescript(_SCHEMA)
         return db
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing")
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
 
 
 def add_uses(db: sqlite3.Connection, counts: dict[str, tuple[int, int]], sign: int = 1) -> None:
