@@ -66,7 +66,7 @@ def test_bench_scale_smoke_run_prints_its_json_line(sample_settings, tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     line = json.loads(result.stdout.strip().splitlines()[-1])
-    assert line["scale"] == 2 and line["chunks"][1] == 2 * line["chunks"][0]
+    assert line["scale"] == 2 and line["chunks"][1] == 2 * (line["chunks"][0] + 1)  # + the article added at 1x
     assert set(line) == {"scale", "chunks", "cold_ask_s", "rss_mb", "warm_p50_ms", "add_one_article_s"}
     assert all(len(v) == 2 and min(v) > 0 for k, v in line.items() if k != "scale")
     assert _digest(sample_settings.data_dir) == before
