@@ -40,6 +40,9 @@ WARM_QUESTIONS = (
     "who leads nasa?",
     "what are the rules for space debris mitigation?",
 )
+# Cold asks per size, the median kept: on the shared cores one cold ask varied 3.7-8.7 s (three
+# alternating 1x/10x runs were within 0.5 s of each other).
+COLD_RUNS = 3
 WARM_ROUNDS = 3  # each question answered this many times after the warm-up: 15 timings
 SWAP_EVERY = 8  # one word in eight replaced: a 16-word shingle then always holds a swapped word
 NOISE = 0.01  # std of the noise added to each vector component before re-normalising (unit vectors)
@@ -85,10 +88,10 @@ def _run(args: list[str], data: Path, echo: bool = False) -> tuple[float, float,
         return wall, usage.ru_maxrss / 1024, out.read()
 
 
-def cold_ask(data: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one `spacebot ask` in a fresh process."""
-    wall, rss, _ = _run(["-m", "bot.faces.cli", "ask", QUESTION], data)
-    return wall, rss
+def cold_ask(data: Path, runs: int = COLD_RUNS) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of `spacebot ask` in a fresh process: the median of `runs`."""
+    measured = [_run(["-m", "bot.faces.cli", "ask", QUESTION], data)[:2] for _ in range(runs)]
+    return statistics.median(w for w, _ in measured), statistics.median(r for _, r in measured)
 
 
 def warm_p50(data: Path, rounds: int = WARM_ROUNDS) -> float:
@@ -152,7 +155,7 @@ def probe_child() -> None:
 
 def measure(data: Path, scratch: Path, tag: str, rounds: int = WARM_ROUNDS) -> Measure:
     chunks = count_chunks(data)
-    ask_s, rss = cold_ask(data)
+    ask_s, rss = cold_ask(data, COLD_RUNS if rounds == WARM_ROUNDS else 1)
     p50 = warm_p50(data, rounds)
     add_s = add_one_article(data, scratch, tag)
     return Measure(chunks, ask_s, rss, p50, add_s)

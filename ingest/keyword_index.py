@@ -250,17 +250,19 @@ class KeywordIndex:
         return self._all
 
     # -- search --------------------------------------------------------------------------------
-    def _search(self, index, query, k: int) -> list[tuple[float, object]]:
+    def _search(self, index, query, k: int) -> tuple[object, list[tuple[float, object]]]:
+        """(the searcher, its positive-score hits): documents are read from the same searcher, so a
+        commit landing meanwhile cannot shift the addresses."""
         self._follow_commits()
-        return [(s, a) for s, a in index.searcher().search(query, limit=max(1, k), count=False).hits if s > 0]
+        searcher = index.searcher()
+        return searcher, [(s, a) for s, a in searcher.search(query, limit=max(1, k), count=False).hits if s > 0]
 
     def search(self, query: str, k: int, filters: engine.Filter | None = None) -> list[tuple[str, float]]:
         """Top-k rows for `query`: `(chunk id, bm25 score)`, best first, zero scores dropped."""
         terms = self.terms(query)
         if not terms:
             return []
-        hits = self._search(self.chunks, engine.terms_query(self.chunks.schema, terms, filters), k)
-        searcher = self.searcher()
+        searcher, hits = self._search(self.chunks, engine.terms_query(self.chunks.schema, terms, filters), k)
         rows = [json.loads(searcher.doc(a)["row"][0]) for _, a in hits]
         self.remember(rows)
         return [(row["id"], float(score)) for row, (score, _) in zip(rows, hits)]
@@ -270,8 +272,7 @@ class KeywordIndex:
         terms = self.terms(query)
         if not terms:
             return []
-        hits = self._search(self.articles, engine.terms_query(self.articles.schema, terms, filters), k)
-        searcher = self.articles.searcher()
+        searcher, hits = self._search(self.articles, engine.terms_query(self.articles.schema, terms, filters), k)
         return [(searcher.doc(a)["article_id"][0], float(s)) for s, a in hits]
 
     def best_chunk(self, query: str, article_id: str) -> str | None:
@@ -280,11 +281,10 @@ class KeywordIndex:
 
         within = [(Occur.Must, Query.term_query(self.chunks.schema, "article_id", article_id))]
         terms = self.terms(query)
-        hits = self._search(self.chunks, engine.terms_query(self.chunks.schema, terms, None, within), 1000)
+        searcher, hits = self._search(self.chunks, engine.terms_query(self.chunks.schema, terms, None, within), 1000)
         if not hits:
             rows = self.rows_of(article_id)
             return rows[0] if rows else None
-        searcher = self.searcher()
         scored = [(s, json.loads(searcher.doc(a)["row"][0])) for s, a in hits]
         self.remember(r for _, r in scored)
         return max(scored, key=lambda sr: (sr[0], -sr[1]["chunk_index"]))[1]["id"]

@@ -129,3 +129,21 @@ def test_a_damaged_segment_is_found_and_repaired_by_doctor(sample_settings, tmp_
     assert "repaired" in fixed.stdout
     assert runner.invoke(app, ["doctor"]).exit_code == 0
     assert _found(settings, "artemis accords")
+
+
+def test_whole_article_search_filters_and_best_chunk(sample_settings):
+    from ingest.keyword_engine import Filter
+    from ingest.keyword_index import KeywordIndex, article_of
+
+    keyword = KeywordIndex(sample_settings.keyword_dir)
+    [(article_id, score)] = keyword.search_articles("artemis accords lithuania", 1)
+    assert score > 0
+    best = keyword.best_chunk("lithuania", article_id)
+    assert article_of(best) == article_id and "Lithuania" in keyword.table.columns["text"][best]
+    hits = keyword.search("space", 50)
+    sources = {keyword.table.columns["source"][c] for c, _ in hits}
+    assert len(sources) > 1
+    one = sorted(sources)[0]
+    kept = keyword.search("space", 50, filters=Filter(source=one))
+    assert kept and {keyword.table.columns["source"][c] for c, _ in kept} == {one}
+    assert keyword.search("space", 50, filters=Filter(until=0)) == []  # nothing published before 1970
