@@ -100,7 +100,9 @@ class Column:
     def __init__(self, index: KeywordIndex, name: str):
         self._index, self._name = index, name
 
-    def __getitem__(self, chunk_id: str):
+    def __getitem__(self, chunk_id: str | int):
+        if isinstance(chunk_id, int):  # position in `all_rows()` order (evaluation scripts that enumerate)
+            return self._index.all_rows()[chunk_id][self._name]
         if self._name == "id":
             return chunk_id
         if self._name == "article_id":
