@@ -126,7 +126,9 @@ class LazyTable:
     def __len__(self) -> int:
         return len(self._index)
 
-    def row(self, chunk_id: str) -> dict:
+    def row(self, chunk_id: str | int) -> dict:
+        if isinstance(chunk_id, int):  # position in `all_rows()` order (evaluation scripts)
+            return self._index.all_rows()[chunk_id]
         return self._index.row(chunk_id)
 
 
