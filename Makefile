@@ -20,7 +20,7 @@ QWEN_CACHE ?= .bench/qwen
 SERVE_INDEX ?= .bench/serve-index
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm bench-serve fetch-qwen cluster-demo postgres clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-scale bench-defaults bench-llm bench-serve fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -61,6 +61,12 @@ bench-ingest: install
 # `spacebot watch` rounds against a loopback feed of 200 corpus articles: first, unchanged, 5 new.
 bench-watch: install
 	$(BIN)/python -m eval.bench_watch --corpus $(CORPUS) --out docs/BENCHMARKS.md
+
+# The index in SPACEBOT_DATA_DIR (else one ingested from CORPUS) copied, grown SCALE times from its
+# stored chunks and vectors, measured at 1x and SCALE x (the source is never modified).
+SCALE ?= 10
+bench-scale: install
+	$(BIN)/python -m eval.bench_scale --scale $(SCALE) --corpus $(CORPUS) --out docs/BENCHMARKS.md
 
 bench: install
 	$(BIN)/python -m eval.bench --corpus $(CORPUS) --questions $(DEV) --out docs/BENCHMARKS.md

@@ -43,6 +43,15 @@ def proper_terms(texts: list[str], stem=None) -> list[str]:
 
     Questions typed in lower case lose that signal; the corpus keeps it.
     """
+    uses = term_uses(texts, stem)
+    return sorted(t for t, (cap, n) in uses.items() if n >= PROPER_MIN_USES and cap >= PROPER_SHARE * n)
+
+
+def term_uses(texts: list[str], stem=None) -> dict[str, tuple[int, int]]:
+    """Per stemmed term: (capitalised, all) mid-sentence uses in `texts` (sentence-initial words not counted).
+
+    Sums over texts add up, so the keyword index keeps them per term and updates them per article.
+    """
     if stem is None:
         from ingest.bm25_search import stemmer
 
@@ -60,4 +69,4 @@ def proper_terms(texts: list[str], stem=None) -> list[str]:
             total[term] = total.get(term, 0) + 1
             if word[0].isupper():
                 capitalised[term] = capitalised.get(term, 0) + 1
-    return sorted(t for t, n in total.items() if n >= PROPER_MIN_USES and capitalised.get(t, 0) >= PROPER_SHARE * n)
+    return {t: (capitalised.get(t, 0), n) for t, n in total.items()}

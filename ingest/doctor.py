@@ -7,6 +7,7 @@ The model package itself can only be reinstalled.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import asdict, dataclass
 
 from ingest.settings import Settings
@@ -78,21 +79,26 @@ def _check_model_weights(settings: Settings) -> Check:
 def _check_keyword_index(store, settings: Settings, states: dict, rows: int, repair: bool) -> Check:
     from ingest.article_state import fingerprint
     from ingest.derived_state import keyword_problem
-    from ingest.keyword_index import KeywordIndex, build_from_store
+    from ingest.keyword_index import KeywordIndex
+    from ingest.keyword_update import build
 
     problem = keyword_problem(settings, fingerprint(states), deep=True)
     if problem is None:
         try:
-            indexed = len(KeywordIndex(settings.keyword_dir).table)
-        except (OSError, ValueError, KeyError) as exc:
+            keyword = KeywordIndex(settings.keyword_dir)
+            indexed = len(keyword)
+            check = keyword.db.execute("PRAGMA quick_check").fetchone()[0]
+            if check != "ok":
+                indexed, problem = -1, f"side tables damaged ({check[:80]})"
+        except (OSError, ValueError, KeyError, sqlite3.Error) as exc:
             indexed, problem = -1, f"unreadable ({type(exc).__name__})"
         if indexed != rows and problem is None:
-            problem = f"{indexed} BM25 rows for {rows} Chroma rows"
+            problem = f"{indexed} keyword rows for {rows} Chroma rows"
     if problem is None:
         return Check("keyword index", "ok", f"{rows} rows at {settings.keyword_dir}")
     if not repair:
         return Check("keyword index", "broken", f"{problem}; run `spacebot doctor --repair`")
-    build_from_store(store, fingerprint(states), settings.keyword_dir)
+    build(store, states, fingerprint(states), settings.keyword_dir)
     store.set_fingerprint(fingerprint(states))
     return Check("keyword index", "repaired", f"{problem}; rebuilt from {store.location}")
 

@@ -83,6 +83,7 @@ class PendingArticle:
     article: Article
     article_hash: str
     chunks: list = field(default_factory=list)  # `ingest.chunking.Chunk`s, filled by the chunk stage
+    written: bool = False  # its chunks are in the store (and its old version's surplus gone)
 
     def records(self, indexed_at: float | None = None):
         from ingest.chunk_record import ChunkRecord
@@ -161,6 +162,7 @@ class IngestPipeline:
         self.batch_chunks = batch_chunks
         self.finish_batch_on_stop = finish_batch_on_stop
         self.summary = IngestSummary(location=settings.index_location)
+        self.pruned: set[str] = set()  # articles this run removed
 
     @property
     def store(self):
@@ -189,25 +191,42 @@ class IngestPipeline:
         started = time.perf_counter()
         store = self.store
         self.progress.stage("reading the index")
-        states = store.article_states()
+        from ingest.derived_state import known_states
+
+        states = known_states(store, self.settings)
         store.record_model(self.settings.embed_model)
         self.progress.stage("reading inputs")
         if results:
             pending, seen = self.take(results(states), states)
         else:
             pending, seen = self.read(inputs, states, follow_links, remote)
+        if pending or prune:
+            # Until the keyword index is updated, the collection's fingerprint names no contents: a
+            # run cut short here makes the next one read the article states from the store itself.
+            store.set_fingerprint("")
         if pending:
             self.chunk(pending)
             self.write(pending, states)
         if prune:
             self.summary.removed = self.prune(states, seen, inputs)
         self.progress.stage("updating the keyword index")
-        final = store.article_states() if (pending or self.summary.removed) else states
+        final = self.after(states, pending) if (pending or self.summary.removed) else states
         self.refresh_derived(final)
         self.summary.total_articles = len(final)
         self.summary.total_chunks = sum(len(s.chunk_ids) for s in final.values())
         self.summary.seconds = time.perf_counter() - started
         return self.summary
+
+    def after(self, states: dict, pending: list[PendingArticle]) -> dict:
+        """The states the store holds now: `states` with what this run wrote and removed."""
+        from ingest.article_state import article_states
+
+        written = [item for item in pending if item.written]
+        final = {a: s for a, s in states.items() if a not in self.pruned}
+        for item in written:
+            final.pop(item.article.id, None)  # (an article with no chunks left has no state)
+        final.update(article_states(record for item in written for record in item.records()))
+        return final
 
     def read(
         self, inputs: list[str], states: dict, follow_links: bool, remote: bool = False
@@ -287,6 +306,8 @@ class IngestPipeline:
                         self.store.write(records, vectors)
                     if stale:
                         self.store.delete_ids(sorted(stale))
+                    for item in batch:
+                        item.written = True
                     self.summary.chunks += len(records)
                     self.progress.embedded(len(batch), len(records))  # counted before a held Ctrl-C lands
 
@@ -297,6 +318,7 @@ class IngestPipeline:
         gone = gone_articles(states, seen, inputs, self.summary.failed)
         for article_id in gone:
             self.store.delete_ids(sorted(states[article_id].chunk_ids))
+            self.pruned.add(article_id)
         return len(gone)
 
     def refresh_derived(self, states: dict) -> None:

@@ -117,6 +117,29 @@ class ChunkStore:
         for chunk_id, meta, doc in self.iter_records(include):
             yield ChunkRecord.from_chroma(chunk_id, meta, doc)
 
+    def chunks_of(self, article_ids: list[str]) -> dict[str, list[ChunkRecord]]:
+        """Every chunk of these articles, by article (one request per `PAGE` chunks)."""
+        out: dict[str, list[ChunkRecord]] = {}
+        if not article_ids:
+            return out
+        where = {"article_id": {"$in": list(article_ids)}}
+        offset = 0
+        while True:
+            page = self._guard(
+                "reading the index",
+                self.collection.get,
+                where=where,
+                include=["metadatas", "documents"],
+                limit=PAGE,
+                offset=offset,
+            )
+            if not page["ids"]:
+                return out
+            for chunk_id, meta, doc in zip(page["ids"], page["metadatas"], page["documents"]):
+                record = ChunkRecord.from_chroma(chunk_id, meta, doc)
+                out.setdefault(record.article_id, []).append(record)
+            offset += len(page["ids"])
+
     def article_states(self) -> dict[str, ArticleState]:
         """Per article: which chunk positions and versions the index holds."""
         return article_states(self.iter_chunks(with_text=False))
@@ -174,13 +197,26 @@ class ChunkStore:
         Ties (the same sentence in several articles) are ordered by chunk id: HNSW returns
         them in any order, and answers must not change from one run to the next.
         """
+        return [(record.id, score) for record, score in self.query_records(embedding, k, where, with_text=False)]
+
+    def query_records(
+        self, embedding: np.ndarray, k: int, where: dict | None = None, with_text: bool = True
+    ) -> list[tuple[ChunkRecord, float]]:
+        """`query`, each hit as its whole `ChunkRecord` (text and metadata in the same reply)."""
+        include = ["distances", "metadatas", "documents"] if with_text else ["distances"]
         result = self._guard(
             "searching the index",
             self.collection.query,
             query_embeddings=[embedding],
             n_results=k,
             where=where,
-            include=["distances"],
+            include=include,
         )
-        hits = [(cid, 1.0 - float(d)) for cid, d in zip(result["ids"][0], result["distances"][0])]
-        return sorted(hits, key=lambda hit: (-hit[1], hit[0]))
+        ids = result["ids"][0]
+        metas = (result.get("metadatas") or [None])[0] or [None] * len(ids)
+        docs = (result.get("documents") or [None])[0] or [None] * len(ids)
+        hits = [
+            (ChunkRecord.from_chroma(cid, meta, doc), 1.0 - float(d))
+            for cid, meta, doc, d in zip(ids, metas, docs, result["distances"][0])
+        ]
+        return sorted(hits, key=lambda hit: (-hit[1], hit[0].id))

@@ -10,7 +10,6 @@ dispatcher waits for it, up to `SETTLE_SECONDS`.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -122,15 +121,18 @@ class StoryReader:
         )
 
     def _keyword_state(self):
-        """(article ids the keyword index lists, its groups); (None, None) when there is none."""
-        from ingest.near_duplicates import DuplicateGroups
+        """(which articles the keyword index lists, its groups), read from its side tables (a lookup
+        per article); (None, None) when there is none yet."""
+        import sqlite3
 
-        folder = Path(self.settings.keyword_dir)
+        from ingest import keyword_side as side
+
         try:
-            listed = set(json.loads((folder / "articles.json").read_text(encoding="utf-8")))
-            return listed, DuplicateGroups.load(folder)
-        except (OSError, ValueError, KeyError):
+            db = side.connect(Path(self.settings.keyword_dir))
+            db.execute("SELECT 1 FROM articles LIMIT 1")
+        except (OSError, sqlite3.Error):
             return None, None
+        return _Listed(db), side.SideGroups(db)
 
     def _add_copies(self, stories: list[Story]) -> None:
         """Fill each story's `copies` with the other members of its group (title, source, link)."""
@@ -154,12 +156,28 @@ class StoryReader:
             story.copies = [found[m] for m in story.members if m != story.article_id and m in found]
 
 
+class _Listed:
+    """`article_id in listed`: whether the keyword index holds it (one lookup in its side tables)."""
+
+    def __init__(self, db) -> None:
+        self._db = db
+
+    def __contains__(self, article_id: str) -> bool:
+        from ingest import keyword_side as side
+
+        return side.is_listed(self._db, article_id)
+
+
 _SOURCES_CACHE: dict[str, tuple[float, list[str]]] = {}
 
 
 def indexed_sources(settings: Settings) -> list[str]:
-    """The source names the index holds (from the keyword index's chunk table; re-read when it changes)."""
-    path = Path(settings.keyword_dir) / "chunks.json"
+    """The source names the index holds (from the keyword index's side tables; re-read when they change)."""
+    import sqlite3
+
+    from ingest import keyword_side as side
+
+    path = Path(settings.keyword_dir) / side.SIDE_DB
     try:
         mtime = path.stat().st_mtime
     except OSError:
@@ -167,7 +185,13 @@ def indexed_sources(settings: Settings) -> list[str]:
     cached = _SOURCES_CACHE.get(str(path))
     if cached and cached[0] == mtime:
         return cached[1]
-    with open(path, encoding="utf-8") as handle:
-        names = sorted({s for s in json.load(handle)["columns"]["source"] if s})
+    try:
+        db = side.connect(path.parent)
+        try:
+            names = side.sources(db)
+        finally:
+            db.close()
+    except (OSError, sqlite3.Error):
+        return []
     _SOURCES_CACHE[str(path)] = (mtime, names)
     return names

@@ -111,11 +111,10 @@ def weigh_evidence(question: str, hits: list[ArticleHit], keyword_index) -> Evid
         return Evidence([], [])
     if not hits:
         return Evidence(specific + typed, specific + typed)
-    article_of = keyword_index.table.columns["article_id"]
     top = {hit.article_id for hit in hits[:TOP_ARTICLES]}
 
     def mentioned(term: str) -> bool:
-        return any(article_of[row] in top for spelling in _spellings(term) for row in keyword_index.rows_with(spelling))
+        return any(keyword_index.mentions(spelling, top) for spelling in _spellings(term))
 
     def acronym_mentioned(acronym: str) -> bool:
         if any(mentioned(term) for term in keyword_index.terms(acronym)):

@@ -23,19 +23,10 @@ class OutletsAnswerer:
     def __init__(self, index, setting: str | None = None):
         self.index = index
         self.setting = setting
-        self._publishers: dict[str, str] | None = None  # copy address -> publisher, read once from the index
 
     def _publisher_at(self, address: str) -> str | None:
         """The stored publisher of the copy at `address` (its URL or id), if the index has one."""
-        if self._publishers is None:
-            columns = self.index.keyword.table.columns
-            publishers = columns.get("publisher") or [None] * len(columns["id"])
-            self._publishers = {}
-            for article_id, url, publisher in zip(columns["article_id"], columns["url"], publishers):
-                if publisher:
-                    self._publishers.setdefault(url or article_id, publisher)
-                    self._publishers.setdefault(article_id, publisher)
-        return self._publishers.get(address)
+        return self.index.keyword.publisher_at(address)
 
     def draft(self, request: AnswerRequest, shape: ShapeRead, relevant: list[Relevant]) -> Draft | None:
         best: dict[str, Relevant] = {}

@@ -79,56 +79,36 @@ class Retriever:
         self.rerank_depth = rerank_depth or DEPTH
         self.reranker_setting = reranker  # SPACEBOT_RERANKER; None reads the environment
         self.fusion = fusion or ReciprocalRankFusion()
-        table = index.keyword.table.columns
-        self._sources = np.array(table["source"], dtype=object)
-        self._ts = np.array([t if t is not None else np.nan for t in table["published_ts"]], dtype=float)
 
-    # -- the two searches, each a list of (table row, score), best first -----------------
+    # -- the two searches, each a list of (row: chunk id, score), best first ---------------
     def dense(
         self, query: str, filters: Filters, n: int = CANDIDATES, vector: np.ndarray | None = None
-    ) -> list[tuple[int, float]]:
+    ) -> list[tuple[str, float]]:
+        """Nearest chunks by embedding; their text and metadata come in Chroma's reply (kept as rows)."""
         vector = self.index.embed([query])[0] if vector is None else vector
-        n = min(n, max(1, len(self.index.keyword.table)))
-        hits = self.index.store.query(vector, n, where=_chroma_where(filters))
-        position = self.index.keyword.position
-        rows = [(position[cid], score) for cid, score in hits if cid in position]
+        n = min(n, max(1, len(self.index.keyword)))
+        hits = self.index.store.query_records(vector, n, where=_chroma_where(filters))
+        self.index.keyword.remember(record.table_row() for record, _ in hits)
         if filters.as_of is not None:  # Chroma cannot say "or undated": dropped here
-            rows = [(r, s) for r, s in rows if not self._ts[r] > date_to_ts(filters.as_of)]
-        return rows
+            later = date_to_ts(filters.as_of)
+            hits = [(r, s) for r, s in hits if r.published_ts is None or not r.published_ts > later]
+        return [(record.id, score) for record, score in hits]
 
-    def bm25(self, query: str, filters: Filters, n: int = CANDIDATES) -> list[tuple[int, float]]:
-        return self.index.keyword.search(query, n, mask=self._mask(filters))
+    def bm25(self, query: str, filters: Filters, n: int = CANDIDATES) -> list[tuple[str, float]]:
+        return self.index.keyword.search(query, n, filters=_keyword_filter(filters))
 
-    def articles(self, query: str, filters: Filters, n: int = ARTICLE_CANDIDATES) -> list[tuple[int, float]]:
+    def articles(self, query: str, filters: Filters, n: int = ARTICLE_CANDIDATES) -> list[tuple[str, float]]:
         """Whole-article BM25: the `n` best articles, each as (its best chunk's row by chunk BM25,
         the article's score), best first. It finds an article whose question terms are spread
         over its chunks (a long article: the name in its lead, the answer deep in its body)."""
         keyword = self.index.keyword
-        found = keyword.search_articles(query, n, mask=self._mask(filters))
-        if not found:
-            return []
-        chunk_scores = keyword.chunk_scores(query)
+        found = keyword.search_articles(query, n, filters=_keyword_filter(filters))
         out = []
         for article_id, score in found:
-            rows = keyword.rows_of(article_id)
-            out.append((max(rows, key=lambda r: (chunk_scores[r], -r)), score))
+            best = keyword.best_chunk(query, article_id)
+            if best is not None:
+                out.append((best, score))
         return out
-
-    def _mask(self, filters: Filters) -> np.ndarray | None:
-        if filters.is_empty():
-            return None
-        keep = np.ones(len(self._sources), dtype=bool)
-        if isinstance(filters.source, tuple):  # a channel's own sources
-            keep &= np.isin(self._sources, list(filters.source))
-        elif filters.source is not None:
-            keep &= self._sources == filters.source
-        if filters.since is not None:
-            keep &= self._ts >= date_to_ts(filters.since)
-        if filters.until is not None:
-            keep &= self._ts <= date_to_ts(filters.until)
-        if filters.as_of is not None:  # published later than "now" (undated articles stay: NaN > x is False)
-            keep &= ~(self._ts > date_to_ts(filters.as_of))
-        return keep.astype(np.float32)
 
     # -- fusion and grouping ---------------------------------------------------------------
     def search(
@@ -163,9 +143,7 @@ class Retriever:
 
     def _address(self, article_id: str) -> str:
         """How a citation names another copy of an article: its URL, else its id (a path)."""
-        rows = self.index.keyword.rows_of(article_id)
-        url = self.index.keyword.table.columns["url"][rows[0]] if rows else None
-        return url or article_id
+        return self.index.keyword.article_url(article_id) or article_id
 
     @property
     def reranker(self):
@@ -266,6 +244,20 @@ def _passage(row: dict, score: float) -> Passage:
         path=row["path"],
         score=score,
         publisher=row.get("publisher"),  # absent from keyword indexes written before it was stored
+    )
+
+
+def _keyword_filter(filters: Filters):
+    """The keyword index's filter for `filters` (None: none): as_of keeps undated articles."""
+    from ingest.keyword_engine import Filter
+
+    if filters.is_empty():
+        return None
+    return Filter(
+        source=filters.source,
+        since=date_to_ts(filters.since) if filters.since is not None else None,
+        until=date_to_ts(filters.until) if filters.until is not None else None,
+        as_of=date_to_ts(filters.as_of) if filters.as_of is not None else None,
     )
 
 
