@@ -111,13 +111,15 @@ def test_copies_under_other_urls_give_one_result_citing_the_others(sample_settin
 
 def test_damaged_groups_are_rebuilt_without_re_embedding(sample_settings, tmp_path):
     from bot.core.search_index import SearchIndex
+    from ingest.keyword_side import SIDE_DB
 
     data_dir = tmp_path / "index"
     shutil.copytree(sample_settings.data_dir, data_dir)
     settings = make_settings(data_dir)
-    groups = settings.keyword_dir / "groups.json"
-    groups.write_text('{"groups": [["not", "real"]]}', encoding="utf-8")  # damage: the manifest's checksum differs
+    side = settings.keyword_dir / SIDE_DB  # the groups live in the keyword index's side tables
+    side.write_bytes(b"not a database " * 200)  # damage: unreadable
 
-    index = SearchIndex(settings)
+    index = SearchIndex(settings)  # rebuilt from Chroma's chunks: no embedding model is loaded for it
     assert index.keyword.groups.members("not") == ("not",)
-    assert json.loads(groups.read_text(encoding="utf-8"))["groups"] == []  # rebuilt from Chroma: no copies
+    assert index.keyword.groups.groups == []  # the sample corpus holds no copies
+    assert index.keyword.sources()  # and the rebuilt tables are whole
