@@ -204,7 +204,7 @@ def confidence_metrics(rows: Sequence[QuestionResult]) -> dict:
     """
     scored = [r for r in rows if r.confidence is not None and (not r.answerable or r.answer_ok is not None)]
     if not scored:
-        return {"short_answer_ok": None, "sure_precision": None, "sure_coverage": None, "ece": None}
+        return dict.fromkeys(["short_answer_ok", "sure_precision", "sure_coverage", "ece", "refusal_or_unsure_rate"])
     holds = {r.id: bool(r.answerable and r.answer_ok) for r in scored}
     sure = [r for r in scored if r.sure]
     answerable = [r for r in scored if r.answerable]
