@@ -47,6 +47,13 @@ _NOT_NAMES = {
 }  # fmt: skip
 _MONTHS_DAYS = re.compile(rf"^(?:{_MONTH}|{_DAY})$")
 _WORD = re.compile(r"\w+")
+# "which/what <noun> ..." asks for a named thing ("what camera is NASA turning into ...?"), unlike
+# "what is / what does ..." (a definition, an explanation)
+_WHICH_THING = re.compile(
+    r"^\s*(?:which|what)\s+(?!(?:is|was|are|were|does|do|did|has|have|had|can|could|will|would|should|"
+    r"kind|sort|type|happens|happened|if|about)\b)[a-z]+\s+(?:is|was|are|were|does|do|did|has|have|will)\b",
+    re.IGNORECASE,
+)
 _FIGURE_KINDS = {"money": "money", "number": "number", "date": "when"}  # answer_type's kinds -> asked types
 # names of places and buildings, not of someone: skipped when a who-question's sentence names a person too
 _PLACE_WORD = re.compile(
@@ -62,6 +69,8 @@ def short_answer(question: str, sentence: str, kind: str | None = None) -> str |
     from bot.core.entities import asked_type
 
     kind = kind or asked_type(question) or _FIGURE_KINDS.get(expected_type(question))
+    if kind is None and _WHICH_THING.search(question):
+        kind = "name"  # "what camera is NASA turning into…", "which rover…": a named thing
     if kind is None:
         return None
     asked = {w.lower() for w in _WORD.findall(question)}
@@ -79,7 +88,11 @@ def asks_typed(question: str) -> bool:
     from bot.core.answer_type import expected_type
     from bot.core.entities import asked_type
 
-    return asked_type(question) is not None or expected_type(question) in _FIGURE_KINDS
+    return (
+        asked_type(question) is not None
+        or expected_type(question) in _FIGURE_KINDS
+        or bool(_WHICH_THING.search(question))
+    )
 
 
 def _is_money(question: str) -> bool:
