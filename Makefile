@@ -20,7 +20,7 @@ QWEN_CACHE ?= .bench/qwen
 SERVE_INDEX ?= .bench/serve-index
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm bench-serve bench-reader train-reader fetch-qwen cluster-demo postgres clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-defaults bench-llm bench-serve bench-reader train-reader calibrate-reader fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -84,6 +84,10 @@ bench-serve: install postgres
 READER_ARGS ?=
 train-reader: install
 	$(BIN)/python -m eval.train_reader --corpus $(CORPUS) --out bot/models/reader.onnx $(READER_ARGS)
+
+# Refit the answer's confidence (Platt) on dev + synthetic near-misses over the index in SPACEBOT_DATA_DIR.
+calibrate-reader: install
+	$(BIN)/python -m eval.calibrate_reader --write
 
 # The reader vs the shipped cross-encoder on dev's sentences (top sentence holds the answer; AUROC).
 bench-reader: install
