@@ -39,6 +39,7 @@ class Row:
     missing: bool  # the question asks for a typed thing the lead sentence lacks
     off_topic: bool
     figure_rule: bool  # the old figure rule would refuse
+    top: float | None = None  # the best passage's cross-encoder logit (measured as a feature, not fitted)
     text: str = ""  # the quoted sentences
     holds: bool = False
 
@@ -110,7 +111,8 @@ def _row(service, qid: str, kind: str, question: str, history: list[str]):
     figure = figure_refusal(question, hits, service.index.keyword, history) is not None
     missing = asks_typed(question) and draft.short_answer is None
     lead = draft.claims[0].score  # the lead sentence's reader logit (the answerer's `ranked`)
-    return Row(qid, kind, lead, missing, off_topic(reading, knobs), figure, text), hits
+    row = Row(qid, kind, lead, missing, off_topic(reading, knobs), figure, text=text, top=reading.top_passage)
+    return row, hits
 
 
 def fit(x: np.ndarray, y: np.ndarray, l2: float = L2, steps: int = 50) -> np.ndarray:
@@ -200,6 +202,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.write:
         data = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {"readers": {}}
         entry["fitted_on"] = f"{Path(args.questions).name} + {sum(r.kind == 'near-miss' for r in rows)} near-misses"
+        model = getattr(load_reader(service.settings.reranker), "model_path", None)
+        if model is not None:  # the trained reader: a retrained model must be recalibrated (a test checks)
+            import hashlib
+
+            entry["model_sha256"] = hashlib.sha256(Path(model).read_bytes()).hexdigest()
         data["readers"][name] = entry
         CALIBRATION_FILE.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {CALIBRATION_FILE}")

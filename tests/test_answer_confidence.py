@@ -221,3 +221,17 @@ def test_the_short_answer_is_the_asked_for_span():
     assert short_answer("when did lithuania sign the artemis accords?", sentence) == "May 15, 2024"
     assert short_answer("how many nations had signed after lithuania?", sentence) == "40"
     assert short_answer("why does it matter?", sentence) is None
+
+
+def test_the_shipped_reader_is_the_one_its_calibration_was_fitted_for():
+    """A retrained reader reads on another scale: `make calibrate-reader` must refit its confidence."""
+    import hashlib
+
+    from bot.core import reader
+    from bot.core.calibration import CALIBRATION_FILE
+
+    stored = json.loads(CALIBRATION_FILE.read_text())["readers"]
+    assert {"a", "b"} <= set(stored["cross-encoder"])
+    if not reader.MODEL_PATH.is_file():
+        pytest.skip("no trained reader ships yet: the cross-encoder stand-in reads")
+    assert stored["reader"]["model_sha256"] == hashlib.sha256(reader.MODEL_PATH.read_bytes()).hexdigest()
