@@ -54,6 +54,11 @@ _WHICH_THING = re.compile(
     r"kind|sort|type|happens|happened|if|about)\b)[a-z]+\s+(?:is|was|are|were|does|do|did|has|have|will)\b",
     re.IGNORECASE,
 )
+_ORG_WORD = re.compile(
+    r"\b(?:Agency|Administration|Office|Department|Ministry|Council|Commission|Committee|Force|Command|"
+    r"Corporation|Company|Inc|Institute|University|Program|Programme|Article|Act|Treaty|Accords?)\b"
+)
+_TIME_UNIT = re.compile(r"\b(?:days?|weeks?|months?|years?|hours?|minutes?|seconds?)$", re.IGNORECASE)
 _FIGURE_KINDS = {"money": "money", "number": "number", "date": "when"}  # answer_type's kinds -> asked types
 # names of places and buildings, not of someone: skipped when a who-question's sentence names a person too
 _PLACE_WORD = re.compile(
@@ -79,7 +84,9 @@ def short_answer(question: str, sentence: str, kind: str | None = None) -> str |
     if kind == "money":
         return _first_new(_MONEY, sentence, asked) or _first_new(_NUMBER, sentence, asked, skip_years=True)
     if kind in ("number", "duration"):
-        return _first_new(_MONEY, sentence, asked) if _is_money(question) else _number(sentence, asked)
+        if _is_money(question):
+            return _first_new(_MONEY, sentence, asked)
+        return _number(sentence, asked, _counted(question), kind == "duration")
     return _name(sentence, asked, kind)
 
 
@@ -114,17 +121,33 @@ def _first_new(pattern: re.Pattern, sentence: str, asked: set[str], strip=(), sk
     return None
 
 
-def _number(sentence: str, asked: set[str]) -> str | None:
-    """The first count or quantity that is not part of a date and not named by the question."""
+def _counted(question: str) -> str | None:
+    """The noun a "how many" question counts ("how many members sit..." -> "members")."""
+    m = re.search(r"\bhow many (?:(?:other|more|new|total|additional|extra|different|separate) )?(\w+)", question, re.I)
+    return m.group(1).lower() if m else None
+
+
+def _number(sentence: str, asked: set[str], counted: str | None = None, duration: bool = False) -> str | None:
+    """The count or quantity that is not part of a date and not named by the question: the first one
+    followed by the counted noun ("three members") or, for a duration, by a unit of time, when there is one."""
     dates = [m.span() for m in _DATE.finditer(sentence)]
+    found = []
     for match in _NUMBER.finditer(sentence):
         if any(a <= match.start() < b for a, b in dates):
             continue
         words = {w.lower() for w in _WORD.findall(match.group())}
         if words <= asked or match.group().lower() in ("one",):
             continue
-        return match.group()
-    return None
+        found.append(match)
+    for match in found:
+        after = sentence[match.end() :].split()[:1]
+        if counted and match.group().split()[-1].lower().startswith(counted[:4]):
+            return match.group()
+        if counted and after and after[0].lower().startswith(counted[:4]):
+            return f"{match.group()} {after[0].strip('.,;:')}"
+        if duration and _TIME_UNIT.search(match.group()):
+            return match.group()
+    return found[0].group() if found else None
 
 
 def _names(sentence: str) -> list[tuple[int, int]]:
@@ -170,11 +193,18 @@ def _name(sentence: str, asked: set[str], kind: str) -> str | None:
     if kind in ("country", "where"):
         countries = set(COUNTRIES)
         for text in found:
-            if {w.lower() for w in _WORD.findall(text)} & countries:
+            if {w.lower() for w in _WORD.findall(text)} & countries or (kind == "where" and _PLACE_WORD.search(text)):
                 return text
     if kind in ("person", "who"):
         found = [t for t in found if not _PLACE_WORD.search(t)] or found
+        # news names a person by first and last name; a lone word or an acronym is more often a place or an org
+        return min(found, key=lambda t: (_org_like(t), len(t.split()) < 2, _distance(sentence, t, asked)))
     return min(found, key=lambda t: _distance(sentence, t, asked))
+
+
+def _org_like(name: str) -> bool:
+    """True for an acronym ("NASA") or a name with an organisation's word ("Space Agency", "Administration")."""
+    return name.isupper() or bool(_ORG_WORD.search(name))
 
 
 _STOP = {"the", "a", "an", "of", "to", "in", "on", "for", "and", "is", "was", "who", "what", "which", "did", "does"}
