@@ -235,3 +235,14 @@ def test_the_shipped_reader_is_the_one_its_calibration_was_fitted_for():
     if not reader.MODEL_PATH.is_file():
         pytest.skip("no trained reader ships yet: the cross-encoder stand-in reads")
     assert stored["reader"]["model_sha256"] == hashlib.sha256(reader.MODEL_PATH.read_bytes()).hexdigest()
+
+
+def test_below_the_sure_level_the_answer_is_hedged_and_below_the_floor_refused(runner, monkeypatch):
+    monkeypatch.setenv("SPACEBOT_SURE_LEVEL", "0.999")
+    shown = cli_ask(runner, ILRS)
+    assert shown.startswith("The articles may not say this directly; the closest they come:\n\nThe partnership"), shown
+    assert "(unsure)" in shown and "**March 9, 2021**" not in shown
+    monkeypatch.setenv("SPACEBOT_ANSWER_FLOOR", "0.999")
+    refused = cli_ask(runner, ILRS)
+    assert refused.startswith("The ingested articles don't answer this.") and "(refused)" in refused
+    assert "- China and Russia press ahead with International Lunar Research Station" in refused
