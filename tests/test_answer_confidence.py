@@ -246,3 +246,22 @@ def test_below_the_sure_level_the_answer_is_hedged_and_below_the_floor_refused(r
     refused = cli_ask(runner, ILRS)
     assert refused.startswith("The ingested articles don't answer this.") and "(refused)" in refused
     assert "- China and Russia press ahead with International Lunar Research Station" in refused
+
+
+def test_the_slack_app_posts_the_refusal_with_the_closest_articles_and_the_confidence(sample_service, tmp_path):
+    """Through the real Bolt app over HTTP against the fake Slack Web API (tests/test_slack_app.py)."""
+    from test_slack_app import TOKEN as SLACK_TOKEN
+    from test_slack_app import Bot, FakeSlack, section_texts
+
+    answer = sample_service.answer(NEAR_TOPIC)
+    with FakeSlack(token=SLACK_TOKEN) as fake:
+        bot = Bot(fake, sample_service, tmp_path)
+        try:
+            ts, (status, _) = bot.mention(NEAR_TOPIC)
+            assert status == 200
+            (reply,) = bot.wait_replies(ts, timeout=60)
+        finally:
+            bot.close()
+    shown = "\n".join(section_texts(reply))
+    assert "Closest articles" in shown and all(h.title in shown for h in answer.closest), shown
+    assert re.search(r"Confidence \d\.\d\d \(refused\)", shown), shown
