@@ -27,6 +27,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--per-neighbour", type=int, default=15, help="sentences read from each neighbour")
     p.add_argument("--no-context", action="store_true", help="score the reader without article titles")
     p.add_argument("--cache", type=Path, default=Path(".bench/reader/cross_encoder_scores.json"))
+    p.add_argument("--cross-only", action="store_true", help="score only the cross-encoder (fills the cache)")
     p.add_argument("--out", type=Path, default=None, help="write the figures as JSON here")
     return p.parse_args(argv)
 
@@ -35,7 +36,9 @@ def candidates(question: str, relevant: list[str], articles: dict, retriever, ke
     """(article id, title, sentence) for the relevant articles and the best BM25 neighbours."""
     import bm25s
 
-    results, _ = retriever.retrieve(bm25s.tokenize([question], stopwords="en", show_progress=False), k=8)
+    results, _ = retriever.retrieve(
+        bm25s.tokenize([question], stopwords="en", show_progress=False), k=8, show_progress=False
+    )
     neighbours = [keys[int(k)] for k in results[0] if keys[int(k)] not in relevant][: args.neighbours]
     out = []
     for key in relevant:
@@ -75,13 +78,13 @@ def main(argv=None) -> int:
             continue
         sentences = [c[2] for c in cands]
         contexts = None if args.no_context else [c[1] for c in cands]
-        r = reader.scores(text, sentences, contexts)
+        r = None if args.cross_only else reader.scores(text, sentences, contexts)
         key = f"{text}\n{len(sentences)}\n{sentences[0]}"
         if key not in cache:
             cache[key] = [float(v) for v in cross.score(text, sentences)]
         x = cache[key]
         row = {"id": q.id, "kind": q.kind, "answerable": q.answerable, "answer": q.answer, "n": len(sentences)}
-        for name, s in (("reader", r), ("cross_encoder", x)):
+        for name, s in (("reader", r or x), ("cross_encoder", x)):
             best = max(range(len(s)), key=s.__getitem__)
             row[name] = {"best": s[best], "top": sentences[best]}
             if q.answer:

@@ -23,18 +23,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--corpus", type=Path, default=Path("../shared/corpus"), help="folder of articles (.md/.txt)")
     p.add_argument("--out", type=Path, default=Path("bot/models/reader.onnx"), help="int8 ONNX file to write")
-    p.add_argument("--max-examples", type=int, default=6000, help="training questions (each a group of ~5 pairs)")
-    p.add_argument("--val-examples", type=int, default=300, help="held-apart validation questions")
+    p.add_argument("--max-examples", type=int, default=1000, help="training questions (each a group of ~5 pairs)")
+    p.add_argument("--val-examples", type=int, default=250, help="held-apart validation questions")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--lr", type=float, default=4e-5)
     p.add_argument("--groups-per-batch", type=int, default=4)
     p.add_argument("--max-tokens", type=int, default=96, help="wordpieces per pair (bot.core.reader.MAX_TOKENS)")
-    p.add_argument("--freeze-layers", type=int, default=1, help="lowest student layers kept frozen (embeddings always)")
-    p.add_argument("--threads", type=int, default=2, help="torch threads")
+    p.add_argument("--freeze-layers", type=int, default=2, help="lowest student layers kept frozen (embeddings always)")
+    p.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1: on shared cores two threads wait on each other)"
+    )
     p.add_argument("--max-minutes", type=float, default=0, help="stop training after this long (0: no limit)")
     p.add_argument("--work-dir", type=Path, default=Path(".bench/reader"), help="float ONNX and data dump")
     p.add_argument("--no-teacher-eval", action="store_true", help="skip the teacher's validation figures")
+    p.add_argument(
+        "--distill", type=float, default=0.0, help="weight of the squared gap to the teacher's logit (0: labels only)"
+    )
+    p.add_argument("--no-before-eval", action="store_true", help="skip the untrained student's validation figures")
     return p.parse_args(argv)
 
 
@@ -68,14 +74,18 @@ def batches(groups, size: int, rng: random.Random):
         yield [groups[i] for i in order[start : start + size]]
 
 
-def group_loss(logits, batch):
+def group_loss(logits, batch, distill: float = 0.0):
     """Binary cross-entropy on every pair, plus a softmax over each group that has a positive (the
-    positive must outscore its group's negatives)."""
+    positive must outscore its group's negatives), plus `distill` x the squared gap to the teacher's
+    logit (the student keeps the teacher's relevance scale; BCE on that scale only moves its errors)."""
     import torch
     import torch.nn.functional as F
 
     labels = torch.tensor([y for g in batch for y in g.labels], dtype=torch.float32)
     loss = F.binary_cross_entropy_with_logits(logits, labels)
+    if distill:
+        teacher = torch.tensor([t for g in batch for t in g.extra["teacher"]], dtype=torch.float32)
+        loss = loss + distill * F.mse_loss(logits, teacher)
     start, listwise = 0, []
     for g in batch:
         n = len(g.labels)
@@ -117,7 +127,7 @@ def train(model, tokenizer, groups, args, log) -> dict:
     for epoch in range(args.epochs):
         for batch in batches(groups, args.groups_per_batch, rng):
             logits, _ = forward(model, tokenizer, batch)
-            loss = group_loss(logits, batch)
+            loss = group_loss(logits, batch, args.distill)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -210,8 +220,15 @@ def main(argv=None) -> int:
     if not args.no_teacher_eval:
         report["teacher_int8"] = figures(onnx_scorer(teacher_path(), args.max_tokens), val_groups)
         log(f"teacher (ms-marco int8, 12 layers): {report['teacher_int8']}")
-    report["student_before"] = figures(torch_scorer(model, tokenizer), val_groups)
-    log(f"student before training: {report['student_before']}")
+    if not args.no_before_eval:
+        report["student_before"] = figures(torch_scorer(model, tokenizer), val_groups)
+        log(f"student before training: {report['student_before']}")
+    if args.distill:
+        started = time.time()
+        teacher = onnx_scorer(teacher_path(), args.max_tokens)
+        for g in train_groups:
+            g.extra["teacher"] = teacher(g)
+        log(f"teacher logits for {sum(len(g.labels) for g in train_groups)} pairs ({time.time() - started:.0f} s)")
     report["training"] = train(model, tokenizer, train_groups, args, log)
     report["student_float"] = figures(torch_scorer(model, tokenizer), val_groups)
     log(f"student float: {report['student_float']}")
