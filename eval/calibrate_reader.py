@@ -97,12 +97,12 @@ def _row(service, qid: str, kind: str, question: str, history: list[str]):
     from bot.core.answer_knobs import AnswerKnobs
     from bot.core.gate import figure_refusal
     from bot.core.reader_answerer import ReaderAnswerer, off_topic
-    from bot.core.reading import read
+    from bot.core.reading import load_reader, read
     from bot.core.short_answer import asks_typed
     from bot.core.stages import AnswerRequest
 
     hits = service.search(question, history, k=10, mode="rerank")
-    reading = read(question, hits, history)
+    reading = read(question, hits, history, load_reader(service.settings.reranker, service.settings.reader))
     knobs = AnswerKnobs.from_settings(service.settings)
     draft = ReaderAnswerer(service.index, knobs).draft(AnswerRequest(question, hits, [(h, "") for h in history]))
     if reading.best is None or draft is None:
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     w = fit(x, y)
     conf = 1 / (1 + np.exp(-(np.hstack([x, np.ones((len(x), 1))]) @ w)))
     report(rows, conf)
-    name = getattr(load_reader(service.settings.reranker), "name", "cross-encoder")
+    name = getattr(load_reader(service.settings.reranker, service.settings.reader), "name", "cross-encoder")
     entry = {"a": round(float(w[0]), 4), "c": round(float(w[1]), 4), "b": round(float(w[2]), 4)}
     print(f"reader {name}: {entry}")
     if args.dump:
@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.write:
         data = json.loads(CALIBRATION_FILE.read_text()) if CALIBRATION_FILE.exists() else {"readers": {}}
         entry["fitted_on"] = f"{Path(args.questions).name} + {sum(r.kind == 'near-miss' for r in rows)} near-misses"
-        model = getattr(load_reader(service.settings.reranker), "model_path", None)
+        model = getattr(load_reader(service.settings.reranker, service.settings.reader), "model_path", None)
         if model is not None:  # the trained reader: a retrained model must be recalibrated (a test checks)
             import hashlib
 

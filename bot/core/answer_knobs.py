@@ -1,7 +1,8 @@
 """The knobs of the single-fact answer: when it is sure, when it is refused, what it quotes beside the lead.
 
 Built from `Settings` (`SPACEBOT_SURE_LEVEL`, `SPACEBOT_ANSWER_FLOOR`, `SPACEBOT_SUPPORT_MARGIN`,
-`SPACEBOT_CLOSEST_MIN`, `SPACEBOT_FIGURE_RULE`); where each default came from is a row of the
+`SPACEBOT_CLOSEST_MIN`, `SPACEBOT_FIGURE_RULE`,
+`SPACEBOT_READER`); where each default came from is a row of the
 tuning table in docs/BENCHMARKS.md.
 """
 
@@ -17,13 +18,15 @@ class AnswerKnobs:
     when its reader logit is within this of the lead's and it comes from another article; `closest_min`:
     a refusal lists only articles whose best passage's cross-encoder logit reaches this (and a question
     none reaches is off-topic: refused whatever the reader says); `figure_rule`: also refuse a question
-    asking for a figure that no sentence states about it (`bot.core.gate.figure_refusal`)."""
+    asking for a figure that no sentence states about it (`bot.core.gate.figure_refusal`); `reader`:
+    "trained" (bot/models/reader.onnx when present) or "cross-encoder" (`bot.core.reading`)."""
 
     sure: float = 0.5
     floor: float = 0.1
     margin: float = 2.0
     closest_min: float = -8.0
     figure_rule: bool = True
+    reader: str = "trained"
     max_sentences: int = 3
 
     @classmethod
@@ -35,4 +38,5 @@ class AnswerKnobs:
             margin=getattr(settings, "support_margin", cls.margin),
             closest_min=getattr(settings, "closest_min", cls.closest_min),
             figure_rule=getattr(settings, "figure_rule", cls.figure_rule),
+            reader=getattr(settings, "reader", cls.reader),
         )

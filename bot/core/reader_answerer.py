@@ -87,7 +87,7 @@ class ReaderGate:
     def check(self, question: str, hits: list[ArticleHit], context: list[str]) -> Refusal | None:
         from bot.core.reading import load_reader, read
 
-        reader = load_reader(self.setting) if hits and hits[0].reranked else None
+        reader = load_reader(self.setting, self.knobs.reader) if hits and hits[0].reranked else None
         if reader is None:
             return self.fallback.check(question, hits, context)
         reading = read(question, hits, context, reader)
@@ -125,7 +125,7 @@ class ReaderAnswerer:
         from bot.core.reading import load_reader, read
 
         hits = request.hits
-        reader = load_reader(self.setting) if hits and hits[0].reranked else None
+        reader = load_reader(self.setting, self.knobs.reader) if hits and hits[0].reranked else None
         if reader is None:
             return self.fallback.draft(request)
         reading = read(request.question, hits, [q for q, _ in request.history], reader)

@@ -63,14 +63,15 @@ _lock = threading.Lock()
 _readers: dict[str, object] = {}
 
 
-def load_reader(setting: str | None = None):
-    """The trained reader when its model is installed, else the stand-in over the configured cross-encoder;
-    None when neither is (`SPACEBOT_RERANKER=none` and no reader)."""
-    with _lock:
-        if READER not in _readers:
-            _readers[READER] = _trained_reader()
-        if _readers[READER] is not None:
-            return _readers[READER]
+def load_reader(setting: str | None = None, choice: str = "trained"):
+    """The trained reader when `choice` is "trained" and its model is installed, else the stand-in over the
+    configured cross-encoder (`setting`: SPACEBOT_RERANKER); None when neither is."""
+    if choice == "trained":
+        with _lock:
+            if READER not in _readers:
+                _readers[READER] = _trained_reader()
+            if _readers[READER] is not None:
+                return _readers[READER]
     from bot.core.rerank import load_reranker
 
     model = load_reranker(setting)
