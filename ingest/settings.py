@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     support_margin: float = Field(2.0, ge=0, validation_alias=_env("SPACEBOT_SUPPORT_MARGIN"))
     closest_min: float = Field(-8.0, validation_alias=_env("SPACEBOT_CLOSEST_MIN"))
     figure_rule: bool = Field(True, validation_alias=_env("SPACEBOT_FIGURE_RULE"))
-    # which model reads sentences for the answer: the trained reader (bot/models/reader.onnx) or the cross-encoder
-    reader: Literal["trained", "cross-encoder"] = Field("trained", validation_alias=_env("SPACEBOT_READER"))
+    # which model reads sentences for the answer: the cross-encoder (measured better on dev, docs/BENCHMARKS.md)
+    # or the trained reader (bot/models/reader.onnx)
+    reader: Literal["trained", "cross-encoder"] = Field("cross-encoder", validation_alias=_env("SPACEBOT_READER"))
 
     # --- LLM (optional; any OpenAI-compatible server) -----------------------
     llm_base_url: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_BASE_URL"))

@@ -19,14 +19,14 @@ class AnswerKnobs:
     a refusal lists only articles whose best passage's cross-encoder logit reaches this (and a question
     none reaches is off-topic: refused whatever the reader says); `figure_rule`: also refuse a question
     asking for a figure that no sentence states about it (`bot.core.gate.figure_refusal`); `reader`:
-    "trained" (bot/models/reader.onnx when present) or "cross-encoder" (`bot.core.reading`)."""
+    "cross-encoder" or "trained" (bot/models/reader.onnx when present; `bot.core.reading`)."""
 
     sure: float = 0.5
     floor: float = 0.1
     margin: float = 2.0
     closest_min: float = -8.0
     figure_rule: bool = True
-    reader: str = "trained"
+    reader: str = "cross-encoder"
     max_sentences: int = 3
 
     @classmethod

@@ -1,8 +1,8 @@
 """The reader's view of a question: every candidate sentence scored for "states the answer".
 
-The reader is `bot.core.reader.Reader` (trained here, `bot/models/reader.onnx`) when it is
-installed; until then a stand-in scores the same sentences with the reranking cross-encoder
-(`bot.core.rerank`), which reads relevance, not answers. Both score (question, sentence,
+The reader is the reranking cross-encoder (`bot.core.rerank`, `SPACEBOT_READER=cross-encoder`, the
+default: on dev it did better than the trained reader, docs/BENCHMARKS.md) or `bot.core.reader.Reader`
+(trained here, `bot/models/reader.onnx`, `SPACEBOT_READER=trained`). Both score (question, sentence,
 context) with one logit per sentence; the context is the sentence's article title.
 
 The refusal gate and the answerer read the same sentences: `read` keeps the last readings,
@@ -63,7 +63,7 @@ _lock = threading.Lock()
 _readers: dict[str, object] = {}
 
 
-def load_reader(setting: str | None = None, choice: str = "trained"):
+def load_reader(setting: str | None = None, choice: str = "cross-encoder"):
     """The trained reader when `choice` is "trained" and its model is installed, else the stand-in over the
     configured cross-encoder (`setting`: SPACEBOT_RERANKER); None when neither is."""
     if choice == "trained":
