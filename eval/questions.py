@@ -27,6 +27,7 @@ class Question:
     relevant: list[str] = field(default_factory=list)
     answer: str | None = None
     as_of: date | None = None
+    items: list[str] = field(default_factory=list)  # a list question's expected items (each checked in the answer)
 
     @property
     def answerable(self) -> bool:
@@ -83,6 +84,7 @@ def load_questions(path: str | Path) -> tuple[list[Question], list[str]]:
                 relevant=list(obj.get("relevant") or []),
                 answer=obj.get("answer"),
                 as_of=date.fromisoformat(obj["as_of"]) if obj.get("as_of") is not None else None,
+                items=list(obj.get("items") or []),
             )
         )
     return questions, warnings
@@ -99,7 +101,7 @@ def _check(obj: object) -> str | None:
             return f"field {name!r} must be a non-empty string"
     if obj.get("kind") is not None and not isinstance(obj["kind"], str):
         return "field 'kind' must be a string"
-    for name in ("history", "relevant"):
+    for name in ("history", "relevant", "items"):
         value = obj.get(name)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             return f"field {name!r} must be a list of strings"

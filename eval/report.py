@@ -30,7 +30,7 @@ COLUMNS = [
     ("p50_ms", "p50 ms"),
     ("p95_ms", "p95 ms"),
 ]
-KIND_COLUMNS = COLUMNS[:8]
+KIND_COLUMNS = COLUMNS[:8] + [("answer_contains", "answer ok")]  # retrieval, and answers per kind
 LOWER_IS_BETTER = {"false_refusal_rate", "ece", "p50_ms", "p95_ms"}
 
 
@@ -145,6 +145,7 @@ def markdown_report(
 
     lines += _change_section(modes, base, baseline_label)
     lines += _kind_section(modes, base)
+    lines += _shape_section(modes)
     lines += _missed_section(result)
     return "\n".join(lines) + "\n"
 
@@ -170,7 +171,7 @@ def _change_section(modes: dict, base: dict, baseline_label: str | None) -> list
 
 def _kind_section(modes: dict, base: dict) -> list[str]:
     """Retrieval per question kind and mode, with the change vs baseline in brackets."""
-    lines = ["", "## Retrieval by question kind"]
+    lines = ["", "## Retrieval and answers by question kind"]
     for m, s in modes.items():
         lines += ["", f"### {m}", ""]
         base_kinds = (base.get(m) or {}).get("per_kind") or {}
@@ -186,6 +187,26 @@ def _kind_section(modes: dict, base: dict) -> list[str]:
         if base_kinds:
             lines += ["Changes vs baseline in brackets where non-zero.", ""]
         lines += _md_table(["kind", "n"] + [label for _, label in KIND_COLUMNS], rows)
+    return lines
+
+
+def _shape_section(modes: dict) -> list[str]:
+    """Answers per answer shape and mode: count, expected string found, expected list items named."""
+    lines = ["", "## Answers by shape"]
+    for m, s in modes.items():
+        shapes = s.get("per_shape") or {}
+        rows = [
+            [
+                shape,
+                str(v.get("n", "")),
+                _fmt("answer_contains", v.get("answer_contains")),
+                _fmt("answer_contains", v.get("item_recall")),
+                _fmt("p95_ms", v.get("p95_ms")),
+            ]
+            for shape, v in shapes.items()
+        ]
+        if rows:
+            lines += ["", f"### {m}", ""] + _md_table(["shape", "n", "answer ok", "items named", "p95 ms"], rows)
     return lines
 
 

@@ -46,6 +46,9 @@ class QuestionResult:
     confidence: float | None = None  # the answer's calibrated confidence (0-1)
     sure: bool | None = None  # answered at or above the sure level
     short_ok: bool | None = None  # expected string found in the short answer of a non-refused answer
+    shape: str | None = None  # the answer's shape: fact, list, timeline, outlets (bot.core.shapes)
+    expected_items: list[str] = field(default_factory=list)
+    item_recall: float | None = None  # share of `expected_items` the (non-refused) answer names
 
     @property
     def problems(self) -> list[str]:
@@ -140,11 +143,16 @@ def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
         expected=q.answer,
         retrieved=dedupe(h.article_id for h in hits)[:k],
         ms=ms,
+        expected_items=list(q.items),
     )
     if answer is not None:
         row.answer = answer.text
         row.refused = bool(answer.refused)
         row.cited = dedupe(c.article_id for c in answer.citations)
+        row.shape = answer.shape
+        if q.items:
+            found = [not answer.refused and answer_contains(answer.text, item) for item in q.items]
+            row.item_recall = sum(found) / len(found)
         if not answer.refused:
             row.citation_precision = citation_precision(row.cited, q.relevant)
         row.short_answer, row.confidence = answer.short_answer, answer.confidence
@@ -158,7 +166,9 @@ def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
 def summarize(rows: Sequence[QuestionResult]) -> dict:
     """One mode's scores from its per-question rows (retrieval metrics must be filled in).
 
-    - retrieval metrics and `per_kind`: mean over answerable questions;
+    - retrieval metrics and `per_kind`: mean over answerable questions (with each kind's answer_contains);
+    - `per_shape`: per answer shape (fact, list, timeline, outlets): n, answer_contains, item_recall
+      (share of a question's expected `items` the answer names), p50/p95 ms;
     - answer_contains: share of answerable questions with an expected answer
       whose answer was given (not refused) and contains it;
     - citation_precision: mean over answered (not refused) questions that cite
@@ -178,10 +188,12 @@ def summarize(rows: Sequence[QuestionResult]) -> dict:
     out["per_kind"] = {
         kind: {
             **mean_metrics(r.metrics for r in answerable if r.kind == kind),
+            "answer_contains": _mean(r.answer_ok for r in answerable if r.kind == kind and r.answer_ok is not None),
             "n": sum(r.kind == kind for r in answerable),
         }
         for kind in dict.fromkeys(r.kind for r in answerable)
     }
+    out["per_shape"] = {shape: _shape_summary([r for r in rows if r.shape == shape]) for shape in _shapes(rows)}
     out["n_questions"] = len(rows)
     out["n_answerable"] = len(answerable)
     return out
@@ -230,6 +242,20 @@ def expected_calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = 
             gap = sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside)
             total += len(inside) / len(pairs) * abs(gap)
     return total
+
+
+def _shapes(rows: Sequence[QuestionResult]) -> list[str]:
+    return list(dict.fromkeys(r.shape for r in rows if r.shape is not None))
+
+
+def _shape_summary(rows: Sequence[QuestionResult]) -> dict:
+    """Answers of one shape: how many, expected string found, expected items named, latency."""
+    return {
+        "n": len(rows),
+        "answer_contains": _mean(r.answer_ok for r in rows if r.answer_ok is not None),
+        "item_recall": _mean(r.item_recall for r in rows if r.item_recall is not None),
+        **latency_percentiles(r.ms for r in rows),
+    }
 
 
 def _mean(values: Iterable[float | bool]) -> float | None:

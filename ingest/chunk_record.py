@@ -25,6 +25,7 @@ TABLE_FIELDS = (
     "path",
     "chunk_index",
     "canonical_url",
+    "publisher",
 )
 _NOT_METADATA = ("id", "text")  # Chroma keeps these as the record's id and document
 
@@ -52,9 +53,15 @@ class ChunkRecord:
     published: str | None = None  # ISO date, "2024-05-16"
     published_ts: int | None = None  # the same date as epoch seconds (UTC midnight), for range filters
     canonical_url: str | None = None  # the address the page declares canonical (near-duplicate groups)
+    # who published it: front matter `publisher`, a page's site name. Not in the content hash's fields of its
+    # own (it is in `extra`, which is): indexes written before it read back None and are not re-embedded.
+    publisher: str | None = None
+    # When this version was written to the index (epoch seconds, Chroma metadata only): what alerts and
+    # briefs read as "when the bot learned of the story". None in indexes written before it existed.
+    indexed_at: float | None = None
 
     @classmethod
-    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str) -> ChunkRecord:
+    def of_chunk(cls, article, chunk, n_chunks: int, article_hash: str, indexed_at: float | None = None) -> ChunkRecord:
         """The record for `chunk` (an `ingest.chunking.Chunk`) of `article`."""
         return cls(
             id=chunk.id,
@@ -71,6 +78,8 @@ class ChunkRecord:
             published=article.published_iso,
             published_ts=article.published_ts,
             canonical_url=article.canonical_url,
+            publisher=article.extra.get("publisher") or None,
+            indexed_at=indexed_at,
         )
 
     def metadata(self) -> dict:
@@ -100,6 +109,8 @@ class ChunkRecord:
             published=meta.get("published"),
             published_ts=meta.get("published_ts"),
             canonical_url=meta.get("canonical_url"),
+            publisher=meta.get("publisher"),
+            indexed_at=meta.get("indexed_at"),
         )
 
     def table_row(self) -> dict:
@@ -109,10 +120,15 @@ class ChunkRecord:
         return row
 
 
-def chroma_where(source: str | None = None, since_ts: int | None = None, until_ts: int | None = None) -> dict | None:
-    """A Chroma `where` filter: one source and/or a publication range (epoch seconds, inclusive)."""
+def chroma_where(
+    source: str | tuple[str, ...] | None = None, since_ts: int | None = None, until_ts: int | None = None
+) -> dict | None:
+    """A Chroma `where` filter: one source (or any of several) and/or a publication range (epoch seconds,
+    inclusive)."""
     clauses = []
-    if source is not None:
+    if isinstance(source, tuple):
+        clauses.append({"source": {"$in": list(source)}})
+    elif source is not None:
         clauses.append({"source": {"$eq": source}})
     if since_ts is not None:
         clauses.append({"published_ts": {"$gte": since_ts}})

@@ -12,6 +12,7 @@ class SourceStats:
     chunks: int = 0
     first: str | None = None
     last: str | None = None
+    publishers: list[str] = field(default_factory=list)  # as stored at ingest (front matter, site name)
 
 
 @dataclass
@@ -36,6 +37,8 @@ def take_inventory(store) -> Inventory:
         stats.chunks += 1
         if record.chunk_index == 0:
             stats.articles += 1
+            if record.publisher and record.publisher not in stats.publishers:
+                stats.publishers.append(record.publisher)
         articles.add(record.article_id)
         if record.published:
             stats.first = min(filter(None, [stats.first, record.published]))

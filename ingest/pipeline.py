@@ -84,10 +84,11 @@ class PendingArticle:
     article_hash: str
     chunks: list = field(default_factory=list)  # `ingest.chunking.Chunk`s, filled by the chunk stage
 
-    def records(self):
+    def records(self, indexed_at: float | None = None):
         from ingest.chunk_record import ChunkRecord
 
-        return [ChunkRecord.of_chunk(self.article, c, len(self.chunks), self.article_hash) for c in self.chunks]
+        n = len(self.chunks)
+        return [ChunkRecord.of_chunk(self.article, c, n, self.article_hash, indexed_at) for c in self.chunks]
 
 
 def chunking_salt(settings: Settings) -> str:
@@ -176,8 +177,11 @@ class IngestPipeline:
         prune: bool = False,
         follow_links: bool = False,
         results: Callable[[dict], Iterable[Result]] | None = None,
+        remote: bool = False,
     ) -> IngestSummary:
         """Ingest `inputs` (folders, files, URLs); see the module docstring for the rules.
+
+        remote: the inputs come from a remote caller: every fetch passes the fetch guard.
 
         results: read these instead of `inputs` (called with the index's article states), for a
           caller that fetched the inputs itself (`spacebot watch`).
@@ -188,7 +192,10 @@ class IngestPipeline:
         states = store.article_states()
         store.record_model(self.settings.embed_model)
         self.progress.stage("reading inputs")
-        pending, seen = self.take(results(states), states) if results else self.read(inputs, states, follow_links)
+        if results:
+            pending, seen = self.take(results(states), states)
+        else:
+            pending, seen = self.read(inputs, states, follow_links, remote)
         if pending:
             self.chunk(pending)
             self.write(pending, states)
@@ -202,14 +209,19 @@ class IngestPipeline:
         self.summary.seconds = time.perf_counter() - started
         return self.summary
 
-    def read(self, inputs: list[str], states: dict, follow_links: bool) -> tuple[list[PendingArticle], set[str]]:
+    def read(
+        self, inputs: list[str], states: dict, follow_links: bool, remote: bool = False
+    ) -> tuple[list[PendingArticle], set[str]]:
         """Read every input; count unchanged articles, return the new and changed ones and every id seen."""
+        from ingest.fetch_guard import guard_for
         from ingest.sources import Fetcher, iter_articles
 
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
-        fetcher = Fetcher(self.settings.fetch_timeout, max_bytes)
+        fetcher = Fetcher(self.settings.fetch_timeout, max_bytes, guard_for(self.settings, remote))
         try:
-            found = iter_articles(inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links)
+            found = iter_articles(
+                inputs, max_bytes=max_bytes, fetcher=fetcher, follow_links=follow_links, local_files=not remote
+            )
             return self.take(found, states)
         finally:
             fetcher.close()
@@ -260,7 +272,8 @@ class IngestPipeline:
         """Embed and write batch by batch; then drop each changed article's surplus old chunks."""
         self.progress.start_embedding(len(pending), sum(len(p.chunks) for p in pending))
         for batch in batches(pending, self.batch_chunks):
-            records = [record for item in batch for record in item.records()]
+            indexed_at = time.time()  # when the index learns of these versions (alerts and briefs read it)
+            records = [record for item in batch for record in item.records(indexed_at)]
             texts = [chunk.embed_text for item in batch for chunk in item.chunks]  # title + chunk
             stale = []
             for item in batch:
@@ -303,7 +316,9 @@ def run_ingest(
     follow_links: bool = False,
     progress: Progress | None = None,
     embedder=None,
+    remote: bool = False,
 ) -> IngestSummary:
-    """Ingest `inputs` into the index of `settings` (the pipeline with its default parts)."""
+    """Ingest `inputs` into the index of `settings` (the pipeline with its default parts;
+    `remote`: a remote caller's inputs, fetched through the fetch guard)."""
     pipeline = IngestPipeline(settings, embedder=embedder, progress=progress)
-    return pipeline.run(inputs, prune=prune, follow_links=follow_links)
+    return pipeline.run(inputs, prune=prune, follow_links=follow_links, remote=remote)

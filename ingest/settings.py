@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     embed_batch_size: int = Field(32, ge=1, validation_alias=_env("SPACEBOT_EMBED_BATCH_SIZE"))
     max_file_mb: float = Field(20.0, gt=0, validation_alias=_env("SPACEBOT_MAX_FILE_MB"))
     fetch_timeout: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_FETCH_TIMEOUT"))
+    # The fetch guard (ingest/fetch_guard.py): `api` guards the fetches a remote caller triggers
+    # (POST /v1/ingest); `all` guards the CLI's too. ALLOW: hosts or CIDRs let through anyway.
+    fetch_guard: Literal["api", "all"] = Field("api", validation_alias=_env("SPACEBOT_FETCH_GUARD"))
+    fetch_allow: str | None = Field(None, validation_alias=_env("SPACEBOT_FETCH_ALLOW"))
 
     # --- retrieval and answers ---------------------------------------------
     reranker: str = Field("bundled", validation_alias=_env("SPACEBOT_RERANKER"))  # bundled | folder | none
@@ -46,6 +50,8 @@ class Settings(BaseSettings):
     article_signal: bool = Field(False, validation_alias=_env("SPACEBOT_ARTICLE_SIGNAL"))
     # near-duplicate articles shown once, the others cited as "also in" (ingest/near_duplicates.py)
     group_copies: bool = Field(True, validation_alias=_env("SPACEBOT_GROUP_COPIES"))
+    # list / timeline / outlets answers by the question's shape (bot/core/shapes.py); off: every answer a fact
+    answer_shapes: bool = Field(True, validation_alias=_env("SPACEBOT_ANSWER_SHAPES"))
     conversation_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS"))
     # the answer's confidence gate (bot/core/answer_knobs.py; values: docs/BENCHMARKS.md "Confidence")
     sure_level: float = Field(0.5, ge=0, le=1, validation_alias=_env("SPACEBOT_SURE_LEVEL"))
@@ -68,6 +74,13 @@ class Settings(BaseSettings):
 
     # --- HTTP API (`spacebot serve`) ---------------------------------------
     api_token: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKEN"))
+    # several tokens, each `name:token` (or bare), so one can be revoked alone (bot/faces/api/guards.py)
+    api_tokens: SecretStr | None = Field(None, validation_alias=_env("SPACEBOT_API_TOKENS"))
+    # requests per token name (or client address) and per Slack user: `60/minute`; unset: no limit
+    api_rate: str | None = Field(None, validation_alias=_env("SPACEBOT_API_RATE"))
+    slack_rate: str | None = Field(None, validation_alias=_env("SPACEBOT_SLACK_RATE"))
+    # an ingest job not heard from for this long is marked failed (its replica stopped); see bot/state/jobs.py
+    job_stale_seconds: float = Field(60.0, gt=0, validation_alias=_env("SPACEBOT_JOB_STALE_SECONDS"))
     api_max_body_kb: int = Field(64, ge=1, validation_alias=_env("SPACEBOT_API_MAX_BODY_KB"))
     cors_origins: str | None = Field(None, validation_alias=_env("SPACEBOT_CORS_ORIGINS"))
     index_poll_seconds: float = Field(10.0, ge=0, validation_alias=_env("SPACEBOT_INDEX_POLL_SECONDS"))
@@ -77,6 +90,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
     slack_signing_secret: SecretStr | None = Field(None, validation_alias=_env("SLACK_SIGNING_SECRET"))
     slack_api_url: str | None = Field(None, validation_alias=_env("SLACK_API_URL"))
+    # follows (`/spacebot follow`): the cross-encoder logit a story needs (bot/alerts/matching.py THRESHOLD),
+    # single alerts per channel per hour (the rest gathered into one message), how often `spacebot slack`
+    # looks for newly indexed stories (the 60 s alert target leaves room for an ingest's own time)
+    topic_threshold: float = Field(3.0, validation_alias=_env("SPACEBOT_TOPIC_THRESHOLD"))
+    alerts_per_hour: int = Field(6, ge=1, validation_alias=_env("SPACEBOT_ALERTS_PER_HOUR"))
+    alert_poll_seconds: float = Field(15.0, gt=0, validation_alias=_env("SPACEBOT_ALERT_POLL_SECONDS"))
 
     @property
     def chroma_dir(self) -> Path:

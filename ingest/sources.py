@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ingest.article import InputError
 from ingest.readers import (
@@ -19,11 +21,15 @@ from ingest.readers import (
     suffix_of,
 )
 
+if TYPE_CHECKING:
+    from ingest.fetch_guard import FetchGuard
+
 SKIPPED_NAMES = {"readme.md", "readme.txt", "license", "license.md", "license.txt"}
 
 
 def is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
+    """True for an http(s) URL (the scheme in any case, as URLs allow)."""
+    return value[:8].lower().startswith(("http://", "https://"))
 
 
 @dataclass
@@ -36,27 +42,52 @@ class Response:
 
 
 class Fetcher:
-    """Fetches URLs with a timeout and a size cap; every failure is an `InputError`."""
+    """Fetches URLs with a timeout and a size cap; every failure is an `InputError`.
 
-    def __init__(self, timeout: float, max_bytes: int):
+    guard: a `FetchGuard` every connection must pass (redirect hops included), or None (unrestricted).
+    """
+
+    def __init__(self, timeout: float, max_bytes: int, guard: FetchGuard | None = None):
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.guard = guard
         self._client = None
+        self._hop = threading.local()  # the URL of the request in flight (a redirect hop, maybe)
 
     def __call__(self, url: str) -> bytes:
         return self.get(url).body
+
+    def _open(self):
+        import httpx
+
+        transport = None
+        if self.guard is not None:
+            from ingest.fetch_guard import guarded_transport
+
+            transport = guarded_transport(self.guard)
+        return httpx.Client(
+            timeout=self.timeout,
+            follow_redirects=True,
+            transport=transport,
+            event_hooks={"request": [self._note_hop]},
+            headers={"User-Agent": "spacebot/0.1 (+https://github.com/spacebot)"},
+        )
+
+    def _note_hop(self, request) -> None:
+        self._hop.url = str(request.url)
 
     def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
         """GET `url` with extra request `headers`; a 304 comes back as such, any status >= 400 raises."""
         import httpx
 
+        from ingest.fetch_guard import FetchRefused
+
         if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout,
-                follow_redirects=True,
-                headers={"User-Agent": "spacebot/0.1 (+https://github.com/spacebot)"},
-            )
+            self._client = self._open()
+        self._hop.url = url
         try:
+            if self.guard is not None:
+                self.guard.check_url(url)
             with self._client.stream("GET", url, headers=headers) as response:
                 if response.status_code >= 400:
                     raise InputError(url, f"HTTP {response.status_code} {response.reason_phrase}")
@@ -67,10 +98,15 @@ class Fetcher:
                         raise InputError(url, f"response larger than {self.max_bytes // 1_000_000} MB limit")
                     chunks.append(chunk)
                 return Response(response.status_code, dict(response.headers), b"".join(chunks))
+        except FetchRefused as exc:
+            hop = getattr(self._hop, "url", url)
+            raise InputError(url, str(exc) if hop == url else f"redirected to {hop}: {exc}") from None
         except httpx.TimeoutException:
             raise InputError(url, f"timed out after {self.timeout:g}s") from None
         except httpx.HTTPError as exc:
             raise InputError(url, f"could not fetch: {type(exc).__name__}: {exc}") from None
+        except httpx.InvalidURL as exc:
+            raise InputError(url, f"not a valid URL: {exc}") from None
 
     def close(self) -> None:
         if self._client is not None:
@@ -131,10 +167,14 @@ def read_doc(
 
 
 def iter_articles(
-    inputs: list[str], *, max_bytes: int, fetcher: Fetcher, follow_links: bool = False
+    inputs: list[str], *, max_bytes: int, fetcher: Fetcher, follow_links: bool = False, local_files: bool = True
 ) -> Iterator[Result]:
-    """Yield every article (or error) the inputs hold, in order."""
+    """Yield every article (or error) the inputs hold, in order (`local_files=False`: URLs only,
+    as for a remote caller, who may not read the server's files)."""
     for given in inputs:
+        if not local_files and not is_url(given):
+            yield InputError(given, "only http(s) URLs can be ingested here, not files on the server")
+            continue
         if is_url(given):
             try:
                 data = fetcher(given)

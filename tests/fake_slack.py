@@ -1,7 +1,8 @@
 """A small fake Slack Web API on 127.0.0.1, and a request signer for the Events API.
 
 `FakeSlack` records every call (method name, params, whether a bearer token was
-sent) and answers `auth.test`, `chat.postMessage` (with a fresh ts),
+sent) and answers `auth.test`, `chat.postMessage` (with a fresh ts), posts to a slash command's
+`response_url` (`/respond/NAME`, recorded as method `response_url`),
 `chat.update`, `apps.connections.open` (the `socket_url` of a `FakeSocketMode`)
 and anything else with `{"ok": true}`. `fail_once(method)` makes the next call
 of that method get a 429 with `Retry-After`. `FakeSocketMode` is a minimal
@@ -91,6 +92,11 @@ class FakeSlack:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
+    def response_url(self, name: str) -> str:
+        """A slash command's `response_url` on this fake (its posts are recorded as method `response_url`)."""
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_port}/respond/{name}"
+
     @property
     def url(self) -> str:
         """The base URL to give `WebClient(base_url=...)` (with the trailing slash)."""
@@ -137,7 +143,7 @@ class FakeSlack:
     # -- the API -----------------------------------------------------------
     def _handle(self, req: BaseHTTPRequestHandler) -> None:
         path = req.path.split("?", 1)[0]
-        method = path.rsplit("/", 1)[-1]
+        method = "response_url" if path.startswith("/respond/") else path.rsplit("/", 1)[-1]
         length = int(req.headers.get("Content-Length") or 0)
         raw = req.rfile.read(length).decode("utf-8") if length else ""
         ctype = req.headers.get("Content-Type", "")
@@ -153,7 +159,10 @@ class FakeSlack:
                 except ValueError:
                     pass
         auth = req.headers.get("Authorization", "")
-        if method == "apps.connections.open":  # called with the app-level token
+        if method == "response_url":  # a slash command's response_url: no token, the URL is the secret
+            params["path"] = path
+            authorized = True
+        elif method == "apps.connections.open":  # called with the app-level token
             authorized = auth.startswith("Bearer xapp-")
         else:
             authorized = auth.startswith("Bearer ") and (self.token is None or auth == f"Bearer {self.token}")
@@ -224,6 +233,11 @@ class FakeSocketMode:
         self._send_lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", 0))
         self._closed = False
+
+    def response_url(self, name: str) -> str:
+        """A slash command's `response_url` on this fake (its posts are recorded as method `response_url`)."""
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_port}/respond/{name}"
 
     @property
     def url(self) -> str:

@@ -111,6 +111,7 @@ def test_v1_needs_the_bearer_token_but_health_does_not(api):
             ("GET", "/v1/sources"),
             ("GET", "/v1/conversations/x"),
             ("POST", "/v1/ingest"),
+            ("GET", "/v1/jobs/x"),
         ):
             reply = httpx.request(method, url + path, json={"question": QUESTION}, headers=headers)
             assert reply.status_code == 401, (method, path, headers)

@@ -86,8 +86,8 @@ def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
 
 def test_ask_json_has_the_documented_shape(runner, sample_env):
     data = ask_json(runner, GERMANY)
-    assert set(data) == {"answer", "refused", "short_answer", "confidence", "sure", "citations"}
-    assert 0 <= data["confidence"] <= 1
+    assert set(data) == {"answer", "refused", "short_answer", "confidence", "sure", "citations", "shape"}
+    assert data["shape"] == "fact" and 0 <= data["confidence"] <= 1
     assert isinstance(data["answer"], str) and isinstance(data["refused"], bool)
     assert data["refused"] is False and data["citations"]
     for c in data["citations"]:
@@ -110,6 +110,7 @@ def test_ask_json_refusal_shape(runner, sample_env):
         "short_answer": None,
         "sure": False,
         "citations": [],
+        "shape": "fact",
     }
     assert 0 <= confidence <= 1 and closest and all(c["title"] for c in closest)
 

@@ -67,6 +67,9 @@ def test_run_eval_scores_each_mode(result):
     assert h["per_kind"]["lookup"]["mrr@10"] == pytest.approx((1 + 1 / 3) / 2)
     assert h["per_kind"]["followup"]["hit@1"] == 0.0
     assert "unanswerable" not in h["per_kind"]
+    # answers per kind and per shape (every fake answer is a single fact)
+    assert h["per_kind"]["lookup"]["answer_contains"] is not None
+    assert set(h["per_shape"]) == {"fact"} and h["per_shape"]["fact"]["n"] >= 4
 
 
 def test_to_json_has_the_agreed_shape(result):
@@ -93,6 +96,7 @@ def test_to_json_has_the_agreed_shape(result):
         "p50_ms",
         "p95_ms",
         "per_kind",
+        "per_shape",
         "n_questions",
         "n_answerable",
     }

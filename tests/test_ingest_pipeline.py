@@ -24,6 +24,7 @@ def test_a_chunk_record_round_trips_through_chroma_metadata():
         path="a.md",
         published="2024-05-16",
         published_ts=1715817600,
+        indexed_at=1765000000.25,  # when ingest wrote it: what alerts and briefs read
     )
     meta = record.metadata()
     assert None not in meta.values(), "Chroma rejects None metadata values"

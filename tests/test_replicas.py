@@ -85,6 +85,7 @@ def cluster(sample_settings, postgres_server, tmp_path_factory):
                 # The hybrid path (~15 ms an answer): the cross-encoder's ~1 s a question would make the
                 # 200-question test take minutes, and these tests are about serving, not ranking.
                 "SPACEBOT_RERANKER": "none",
+                "SPACEBOT_FETCH_ALLOW": "127.0.0.1",  # the test's web server, as an operator's intranet feed
                 "SLACK_BOT_TOKEN": TOKEN,
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": cluster.slack.url,
@@ -158,15 +159,26 @@ def test_an_article_ingested_through_one_replica_is_answered_by_the_other(cluste
     site = Site()
     try:
         url = site.add("/zorblax.html", ARTICLE)
-        summary = httpx.post(a + "/v1/ingest", json={"urls": [url]}, timeout=300).json()
+        submitted = httpx.post(a + "/v1/ingest", json={"urls": [url]}, timeout=60)
+        assert submitted.status_code == 202
+        job = wait_for_job(b, submitted.json()["job_id"])  # the job's row is in PostgreSQL: B reads it too
     finally:
         site.close()
-    assert summary["new"] == 1 and summary["failed"] == []
+    summary = job["result"]
+    assert job["state"] == "done" and summary["new"] == 1 and summary["failed"] == []
     deadline = time.monotonic() + FOLLOW_WAIT
     while "Firefly" not in (answer := ask(b, question))["answer"]:
         assert time.monotonic() < deadline, f"replica B never answered from the new article: {answer}"
         time.sleep(POLL)
     assert "Rufus T. Firefly" in answer["answer"] and answer["citations"][0]["url"] == url
+
+
+def wait_for_job(url: str, job_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while (job := httpx.get(f"{url}/v1/jobs/{job_id}", timeout=30).json())["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, job
+        time.sleep(0.5)
+    return job
 
 
 def test_two_hundred_concurrent_questions_over_both_replicas_are_all_answered(cluster):

@@ -135,7 +135,7 @@ def is_real(service) -> bool:
 class Bot:
     """A served app plus helpers to send it signed Slack requests."""
 
-    def __init__(self, fake: FakeSlack, service, tmp_path, **build_kwargs) -> None:
+    def __init__(self, fake: FakeSlack, service, tmp_path, settings: dict | None = None, **build_kwargs) -> None:
         self.fake = fake
         self.service = service
         settings = make_settings(
@@ -143,6 +143,7 @@ class Bot:
             slack_bot_token=TOKEN,
             slack_signing_secret=SECRET,
             slack_api_url=fake.url.rstrip("/"),  # build_app must add the trailing slash
+            **(settings or {}),
         )
         self.state_db = settings.state_db
         self.app = build_app(settings, service, **build_kwargs)
@@ -783,3 +784,19 @@ def test_a_question_too_long_gets_the_reason_not_an_apology(make_bot, sample_ser
     (reply,) = bot.wait_replies(ts, timeout=30)
     assert "too long" in reply["text"] or "limit" in reply["text"]
     assert "Sorry" not in reply["text"]
+
+
+def test_a_user_over_the_slack_rate_gets_an_ephemeral_note_and_others_are_answered(fake, tmp_path):
+    bot = Bot(fake, ScriptedService(), tmp_path, settings={"SPACEBOT_SLACK_RATE": "2/hour"})
+    try:
+        threads = [bot.mention("What is Artemis II?")[0] for _ in range(3)]
+        fake.wait_for(lambda calls: sum(c.method in ("chat.postMessage", "chat.postEphemeral") for c in calls) >= 3)
+        notes = fake.calls("chat.postEphemeral")
+        assert len(notes) == 1 and len(bot.replies()) == 2
+        assert notes[0].params["user"] == ASKER and notes[0].params["thread_ts"] in threads
+        assert "try again in" in notes[0].params["text"]
+        other = new_ts()
+        bot.send_event(mention_event("What is Artemis II?", other) | {"user": "U0SOMEONE2"})
+        assert bot.wait_replies(other)  # the limit is per user
+    finally:
+        bot.close()

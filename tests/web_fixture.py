@@ -30,6 +30,7 @@ class Route:
     delay: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    headers: dict[str, str] | None = None  # more response headers (a redirect's Location)
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Request:
 class Site:
     """Maps paths to `Route`s."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1"):
         self.routes: dict[str, Route] = {}
         self.requests: list[Request] = []
         self._lock = threading.Lock()
@@ -68,6 +69,8 @@ class Site:
                         self.send_header("ETag", route.etag)
                     if route.last_modified:
                         self.send_header("Last-Modified", route.last_modified)
+                    for name, value in (route.headers or {}).items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(body)
                 except OSError:
@@ -76,9 +79,9 @@ class Site:
             def log_message(self, *args):
                 pass
 
-        self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.server = _QuietServer((host, 0), Handler)
         self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = f"http://{host}:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @staticmethod
@@ -100,10 +103,15 @@ class Site:
         delay: float = 0.0,
         etag: str | None = None,
         last_modified: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> str:
         data = body.encode("utf-8") if isinstance(body, str) else body
-        self.routes[path] = Route(status, ctype, data, delay, etag, last_modified)
+        self.routes[path] = Route(status, ctype, data, delay, etag, last_modified, headers)
         return self.base + path
+
+    def redirect(self, path: str, to: str, status: int = 302) -> str:
+        """A route answering `status` with `Location: to`."""
+        return self.add(path, "", ctype="text/plain", status=status, headers={"Location": to})
 
     def take_requests(self) -> list[Request]:
         """The requests logged since the last call (and forget them)."""

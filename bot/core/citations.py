@@ -3,7 +3,8 @@
 One quote rule for every answerer: a quote is an exact stretch of its passage,
 the sentences the answer relies on (two neighbouring sentences of one passage
 share a citation, quoted together); when the answerer cites a passage as a whole
-(an LLM's `[n]`), the passage's opening, cut at a word boundary.
+(an LLM's `[n]`), the passage's opening, cut at a word boundary. A shaped answer (list,
+timeline, outlets) writes its own text and numbers; each of its claims names its sentence.
 
 One number per article: a quote from an article already cited gets that article's
 number (a second `Citation` with the same `n` when it is not next to the first quote).
@@ -61,7 +62,7 @@ class Citations:
                 text = f"{UNSURE_LEAD}\n\n{text}"
         else:  # the text is written (and maybe on screen already): its numbers stand
             text = draft.text
-            citations = [_citation(c.n, c.passage, opening(c.passage.text), c.passage.score) for c in draft.claims]
+            citations = [self._written(c) for c in draft.claims]
         return Answer(
             question=question,
             text=text,
@@ -72,7 +73,16 @@ class Citations:
             short_answer=draft.short_answer,
             confidence=draft.confidence,
             sure=draft.sure,
+            shaped=draft.shaped,
         )
+
+    @staticmethod
+    def _written(claim: Claim) -> Citation:
+        """The citation of a claim whose `[n]` is written: its sentence (a shaped answer's), else the
+        passage's opening (an LLM's `[n]` cites the passage as a whole)."""
+        if claim.sentence:
+            return _citation(claim.n, claim.passage, claim.sentence, claim.score)
+        return _citation(claim.n, claim.passage, opening(claim.passage.text), claim.passage.score)
 
     @staticmethod
     def _quote(claims: list[Claim]) -> tuple[str, list[Citation]]:

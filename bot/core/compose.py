@@ -46,6 +46,7 @@ def build_stages(
     from bot.core.reader_answerer import ReaderAnswerer, ReaderGate
     from bot.core.recency import RecencyAnswerer, RecencyRanker
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
+    from bot.core.shaped_answerer import ShapedAnswerer
 
     stages = replace(given) if given is not None else Stages()
     stages.fusion = stages.fusion or ReciprocalRankFusion()
@@ -63,12 +64,17 @@ def build_stages(
         ),
         "ranker": lambda: RecencyRanker(KeepOrder()),
         "gate": lambda: ReaderGate(index, knobs, setting=settings.reranker),
-        "answerer": lambda: RecencyAnswerer(
-            WithFallback(
-                LLMAnswerer(llm, llm_limits),
-                ReaderAnswerer(index, knobs, settings.reranker),
-                configured=settings.llm_enabled,
-            )
+        "answerer": lambda: ShapedAnswerer(  # list / timeline / outlets by the question's shape, else a fact
+            index,
+            RecencyAnswerer(
+                WithFallback(
+                    LLMAnswerer(llm, llm_limits),
+                    ReaderAnswerer(index, knobs, settings.reranker),
+                    configured=settings.llm_enabled,
+                )
+            ),
+            settings.reranker,
+            enabled=settings.answer_shapes,
         ),
         "citations": lambda: Citations(),
     }

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.core.shape_records import Shaped
 
 
 @dataclass(frozen=True)
@@ -15,7 +19,7 @@ class Filters:
     the newest articles up to it. None: the clock's today.
     """
 
-    source: str | None = None
+    source: str | tuple[str, ...] | None = None  # a tuple: any of these sources (a channel's own)
     since: date | None = None
     until: date | None = None
     as_of: date | None = None
@@ -38,6 +42,7 @@ class Passage:
     path: str | None = None
     score: float = 0.0
     also_in: list[str] = field(default_factory=list)  # the article's near-duplicates: URL, else id
+    publisher: str | None = None  # as stored at ingest (front matter, site name); None in older indexes
 
 
 @dataclass
@@ -90,6 +95,12 @@ class Answer:
     short_answer: str | None = None  # the asked-for span of the lead sentence (a name, date, number, place)
     confidence: float | None = None  # calibrated 0-1: of answers given with confidence c, about c hold the fact
     sure: bool = False  # confidence reached the sure level: the answer is stated, not hedged
+    shaped: Shaped | None = None  # a list, timeline or outlets answer's items (bot.core.shapes); None: a fact
+
+    @property
+    def shape(self) -> str:
+        """`fact`, `list`, `timeline` or `outlets` (bot.core.shapes)."""
+        return self.shaped.shape if self.shaped is not None else "fact"
 
     def sources(self) -> list[tuple[list[int], Citation]]:
         """Citations grouped by article, for display: `([1], first citation)` per article (an LLM's
@@ -107,7 +118,8 @@ class Answer:
 
     def to_dict(self) -> dict:
         """The `--json` (and API) shape: answer, refused, short_answer, confidence, sure, citations (each
-        with its `published` date), a refusal's `closest` articles, and `as_of` when the question asked about now."""
+        with its `published` date), `shape` (with its `items`, `milestones` or `outlets` array), a refusal's
+        `closest` articles, and `as_of` when the question asked about now."""
         out = {
             "answer": self.text,
             "refused": self.refused,
@@ -115,9 +127,12 @@ class Answer:
             "confidence": None if self.confidence is None else round(self.confidence, 3),
             "sure": self.sure,
             "citations": [c.to_dict() for c in self.citations],
+            "shape": self.shape,
         }
         if self.refused:
             out["closest"] = [closest_dict(h) for h in self.closest]
+        if self.shaped is not None and not self.refused:
+            out.update(self.shaped.to_dict())
         if self.as_of:
             out["as_of"] = self.as_of
         if self.note:

@@ -118,7 +118,9 @@ class Retriever:
         if filters.is_empty():
             return None
         keep = np.ones(len(self._sources), dtype=bool)
-        if filters.source is not None:
+        if isinstance(filters.source, tuple):  # a channel's own sources
+            keep &= np.isin(self._sources, list(filters.source))
+        elif filters.source is not None:
             keep &= self._sources == filters.source
         if filters.since is not None:
             keep &= self._ts >= date_to_ts(filters.since)
@@ -263,6 +265,7 @@ def _passage(row: dict, score: float) -> Passage:
         published=row["published"],
         path=row["path"],
         score=score,
+        publisher=row.get("publisher"),  # absent from keyword indexes written before it was stored
     )
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.core.records import Answer, ArticleHit, Filters, Passage
+
+if TYPE_CHECKING:
+    from bot.core.shape_records import Shaped
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Draft:
     short_answer: str | None = None  # the asked-for span of the lead sentence
     confidence: float | None = None  # calibrated 0-1 (bot.core.calibration); None: the answerer has none
     sure: bool = True  # False: the text is hedged ("The articles may not say this directly; ...")
+    shaped: Shaped | None = None  # a list, timeline or outlets answer (its text and claims' `n` already written)
 
 
 @dataclass(frozen=True)

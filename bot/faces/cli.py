@@ -115,10 +115,11 @@ def sources(as_json: bool = typer.Option(False, "--json", help="Print as JSON.")
     from rich.table import Table
 
     table = Table(title=f"{inventory.articles} articles, {inventory.chunks} chunks — {inventory.location}")
-    for column in ("source", "articles", "chunks", "first", "last"):
+    for column in ("source", "articles", "chunks", "first", "last", "publishers"):
         table.add_column(column, justify="right" if column in ("articles", "chunks") else "left")
     for s in inventory.sources:
-        table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—")
+        publishers = ", ".join(s.publishers) or "—"
+        table.add_row(s.source, str(s.articles), str(s.chunks), s.first or "—", s.last or "—", publishers)
     Console().print(table)
     if watched:
         Console().print(watched_table(watched))
@@ -317,6 +318,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (0.0.0.0: every interface)."),
     port: int = typer.Option(8080, "--port", help="TCP port."),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes sharing the port."),
+    no_auth: bool = typer.Option(
+        False, "--no-auth", help="Serve a non-loopback --host without SPACEBOT_API_TOKENS (anyone may call it)."
+    ),
 ) -> None:
     """Serve the HTTP API (POST /v1/ask, /v1/sources, /v1/ingest, /healthz, /readyz, /metrics; docs at /docs)."""
     import logging
@@ -325,9 +329,32 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        run(_settings(), host=host, port=port, workers=workers)
+        run(_settings(), host=host, port=port, workers=workers, no_auth=no_auth)
     except ValueError as exc:
         _fail(str(exc), code=2)
+
+
+@app.command()
+def brief(
+    since: str = typer.Option(
+        "1d", "--since", help="The window: 30m, 12h, 1d, 2w (by when the bot learned of a story)."
+    ),
+    topic: str | None = typer.Option(None, "--topic", help="Only stories that match this topic (as a follow would)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
+) -> None:
+    """The stories indexed in a window, one per story (copies folded), newest first, with lead sentence and links."""
+    from bot.alerts.briefing import WindowError, briefing_for, parse_window, render_text
+    from ingest.store import StoreUnavailable
+
+    try:
+        window = parse_window(since)
+    except WindowError as exc:
+        _fail(f"--since {exc}", code=2)
+    try:
+        briefing = briefing_for(_settings(), window, topic)
+    except StoreUnavailable as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(briefing.to_dict(), indent=2, ensure_ascii=False) if as_json else render_text(briefing))
 
 
 @app.command()

@@ -8,7 +8,12 @@ from bot.faces.sources import as_of_line, cited_lines, confidence_line, refusal_
 
 def format_answer(answer: Answer) -> str:
     """Plain text for a person: the answer, a note if any, then sources or closest articles."""
-    lines = [with_short_answer(answer, answer.text, lambda s: f"**{s}**")]
+    if answer.shaped is not None and not answer.refused:  # a list, timeline or outlets answer
+        from bot.faces.shape_views import terminal_text
+
+        lines = [terminal_text(answer)]
+    else:
+        lines = [with_short_answer(answer, answer.text, lambda s: f"**{s}**")]
     if confidence_line(answer):
         lines += ["", confidence_line(answer)]
     as_of = as_of_line(answer)

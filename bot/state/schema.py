@@ -7,7 +7,7 @@ existing `state.sqlite3` is read as it is (only `turns` gained an `id`).
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -96,4 +96,107 @@ watch_sources = Table(
     Column("new_articles", Integer, nullable=False, server_default="0"),
     Column("next_run_at", Float),
     Column("failures", Integer, nullable=False, server_default="0"),
+)
+
+# Follows, alerts, a channel's sources, briefs (bot/state/follows.py, bot/state/channels.py; migration 0004).
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("scope", Text, nullable=False),  # channel | user
+    Column("owner", Text, nullable=False),
+    Column("deliver_to", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("created_by", Text),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("scope", "owner", "topic", name="follows_once"),
+)
+
+alerts_sent = Table(
+    "alerts_sent",
+    metadata,
+    Column("id", _ID, primary_key=True, autoincrement=True),
+    Column("follow_id", BigInteger, nullable=False),
+    Column("story", Text, nullable=False),
+    Column("article_id", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("how", Text, nullable=False, server_default="alert"),
+    Column("sent_at", Float, nullable=False),
+    UniqueConstraint("follow_id", "story", name="alerts_once"),  # the exactly-once insert
+    Index("alerts_by_channel", "channel", "sent_at"),
+)
+
+stories_checked = Table(
+    "stories_checked",
+    metadata,
+    Column("article_id", Text, primary_key=True),
+    Column("indexed_at", Float, primary_key=True),
+    Column("checked_at", Float, nullable=False),
+)
+
+dispatch_cursors = Table(
+    "dispatch_cursors",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Float, nullable=False),
+)
+
+channel_sources = Table(
+    "channel_sources",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("sources", Text, nullable=False),
+    Column("updated_by", Text),
+    Column("updated_at", Float, nullable=False),
+)
+
+brief_schedules = Table(
+    "brief_schedules",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("cadence", Text, nullable=False),
+    Column("weekday", Integer),
+    Column("hour", Integer, nullable=False),
+    Column("minute", Integer, nullable=False),
+    Column("tz", Text, nullable=False),
+    Column("created_by", Text),
+    Column("created_at", Float, nullable=False),
+)
+
+briefs_sent = Table(
+    "briefs_sent",
+    metadata,
+    Column("channel", Text, primary_key=True),
+    Column("slot", Float, primary_key=True),
+    Column("how", Text, nullable=False),
+    Column("sent_at", Float, nullable=False),
+)
+
+# Rate limits (bot/state/rate_limits.py): one counter per key for the window it was last hit in.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", Text, primary_key=True),  # `<scope>:<token name | client address | Slack user>`
+    Column("window_start", Float, nullable=False),
+    Column("hits", Integer, nullable=False),
+)
+
+# Ingest jobs of `POST /v1/ingest` (bot/state/jobs.py): request, progress and result, one row each.
+ingest_jobs = Table(
+    "ingest_jobs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("state", Text, nullable=False),  # queued | running | done | failed
+    Column("request", Text, nullable=False),  # JSON: urls, follow_links
+    Column("requested_by", Text, nullable=False),  # the token name (never the token)
+    Column("runner", Text, nullable=False),  # host:pid:start of the process that runs it
+    Column("progress", Text, nullable=False, server_default="{}"),  # JSON
+    Column("result", Text),  # JSON: the `spacebot ingest --json` summary
+    Column("error", Text),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("heartbeat_at", Float, nullable=False),  # its runner is alive; stale: the job is failed
+    Index("ingest_jobs_unfinished", "state", "heartbeat_at"),
 )

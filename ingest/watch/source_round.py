@@ -69,6 +69,7 @@ class SourceRound:
         embedder=None,
         store=None,
     ):
+        from ingest.fetch_guard import guard_for
         from ingest.pipeline import LazyEmbedder
         from ingest.sources import Fetcher
 
@@ -78,7 +79,8 @@ class SourceRound:
         self.lock = lock
         self.embedder = embedder or LazyEmbedder(settings)
         self.store = store
-        self.fetcher = Fetcher(settings.fetch_timeout, int(settings.max_file_mb * 1_000_000))
+        guard = guard_for(settings, remote=False)  # the operator's own sources: guarded only with FETCH_GUARD=all
+        self.fetcher = Fetcher(settings.fetch_timeout, int(settings.max_file_mb * 1_000_000), guard)
 
     def __call__(self, source: str) -> Outcome:
         from ingest.sources import is_url

@@ -1,8 +1,10 @@
 """`create_app`: the FastAPI application of `spacebot serve`.
 
 Routes (OpenAPI at /docs):
-- `POST /v1/ask`, `GET /v1/sources`, `POST /v1/ingest`, `GET /v1/conversations/{id}`:
-  need `Authorization: Bearer SPACEBOT_API_TOKEN` when that is set.
+- `POST /v1/ask`, `GET /v1/sources`, `POST /v1/ingest` (202 and a job id),
+  `GET /v1/jobs/{id}`, `GET /v1/conversations/{id}`: need `Authorization: Bearer
+  <token>` when `SPACEBOT_API_TOKENS`/`SPACEBOT_API_TOKEN` is set; all but the job
+  poll count against `SPACEBOT_API_RATE` (429 with `Retry-After` over it).
 - `GET /healthz` (the process is up), `GET /readyz` (index and state store
   reachable, else 503), `GET /metrics` (Prometheus).
 Every response names the process that served it: `X-Spacebot-Worker: <pid>`.
@@ -10,7 +12,7 @@ Every response names the process that served it: `X-Spacebot-Worker: <pid>`.
   set: the Slack Events API, as `spacebot slack --http` serves it.
 
 Every error is JSON `{"error": message}`: a bad question 400 (the CLI's
-message), a missing or wrong token 401, an oversized body 413, an index or
+message), a missing or wrong token 401, an oversized body 413, too many requests 429, an index or
 state store that cannot be reached 503; anything unexpected is logged with
 its traceback and answered 500 without one.
 """
@@ -18,7 +20,6 @@ its traceback and answered 500 without one.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import uuid
 from typing import TYPE_CHECKING
@@ -28,7 +29,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from bot.faces.api.guards import BearerToken, LimitBody
+from bot.faces.api.follows import follow_routes
+from bot.faces.api.guards import ApiTokens, LimitBody
 from bot.faces.api.live import LiveService
 from bot.faces.api.metrics import CountRequests, Metrics, NameWorker
 from bot.faces.api.schemas import AskRequest, IngestRequest
@@ -49,20 +51,24 @@ def create_app(settings: Settings, service=None) -> FastAPI:
     from bot.state.db import sqlalchemy_url
 
     sqlalchemy_url(settings.state_url)  # a malformed SPACEBOT_DATABASE_URL stops start-up (ValueError)
+    metrics = Metrics()
+    caller = _Caller(settings, metrics)  # so does a bad SPACEBOT_API_TOKENS, SPACEBOT_API_RATE or SPACEBOT_FETCH_ALLOW
     live = LiveService(
         settings,
         None if service is not None else _service_factory(settings),
         service=service,
         poll_seconds=settings.index_poll_seconds,
     )
-    metrics = Metrics()
+    jobs = _ingest_jobs(settings, live, metrics)
 
     @asynccontextmanager
     async def lifespan(_app):
         from starlette.concurrency import run_in_threadpool
 
         await run_in_threadpool(live.start)  # loads the index before the first question
+        await run_in_threadpool(jobs.start)  # jobs a stopped server left unfinished are marked failed
         yield
+        jobs.stop()
         live.stop()
 
     app = FastAPI(
@@ -75,8 +81,13 @@ def create_app(settings: Settings, service=None) -> FastAPI:
     _add_error_handlers(app)
     # Full paths on each route, no `prefix=`: a route's own `path` is then its template
     # (the metrics label); FastAPI keeps an included router's prefix elsewhere.
-    app.include_router(_v1_routes(settings, live, metrics), dependencies=[Depends(_bearer(settings))])
+    app.include_router(
+        _v1_routes(settings, live, metrics, jobs), dependencies=[Depends(caller.identify), Depends(caller.limit)]
+    )
+    app.include_router(_job_routes(jobs), dependencies=[Depends(caller.identify)])  # polling is not rate-limited
     app.include_router(_ops_routes(settings, live, metrics))
+    # /v1/follows, /v1/brief
+    app.include_router(follow_routes(settings), dependencies=[Depends(caller.identify), Depends(caller.limit)])
     _mount_slack(app, settings, live)
     if settings.cors_origin_list:
         from fastapi.middleware.cors import CORSMiddleware
@@ -99,26 +110,64 @@ def _service_factory(settings: Settings):
     return lambda: AnswerService(settings)
 
 
-def _bearer(settings: Settings):
-    token = BearerToken(settings.api_token.get_secret_value() if settings.api_token else None)
+class _Caller:
+    """Who calls /v1 (`identify`: the token's name, 401 without a valid one) and whether they
+    may now (`limit`: 429 with `Retry-After` over `SPACEBOT_API_RATE`)."""
 
-    def require_token(authorization: str | None = Header(None, include_in_schema=False)) -> None:
-        if not token.allows(authorization):
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        from bot.state.rate_limits import limiter_from_setting
+        from ingest.fetch_guard import FetchGuard
+
+        FetchGuard.from_setting(settings.fetch_allow)
+        self.tokens = ApiTokens.from_settings(settings)
+        self.limiter = limiter_from_setting(settings.api_rate, "SPACEBOT_API_RATE", settings.state_url, scope="api")
+        self.metrics = metrics
+
+    def identify(self, request: Request, authorization: str | None = Header(None, include_in_schema=False)) -> str:
+        name = self.tokens.name_for(authorization)
+        if name is None:
             raise HTTPException(
                 401,
-                "a valid `Authorization: Bearer <SPACEBOT_API_TOKEN>` header is required",
+                "a valid `Authorization: Bearer <token>` header is required (SPACEBOT_API_TOKENS)",
                 headers={"WWW-Authenticate": "Bearer"},
             )
+        if self.tokens.required:
+            self.metrics.by_token.labels(name).inc()
+        request.state.caller = name
+        return name
 
-    return require_token
+    def limit(self, request: Request) -> None:
+        if self.limiter is None:
+            return
+        name = request.state.caller
+        key = name if self.tokens.required else f"address:{request.client.host if request.client else '-'}"
+        wait = self.limiter.hit(key)
+        if wait is not None:
+            self.metrics.rate_limited.labels(name).inc()
+            raise HTTPException(
+                429,
+                f"too many requests: at most {self.limiter.rate.limit} per {self.limiter.rate.period:g} s "
+                f"(SPACEBOT_API_RATE); try again in {wait.header} s",
+                headers={"Retry-After": wait.header},
+            )
+
+
+def _ingest_jobs(settings: Settings, live: LiveService, metrics: Metrics):
+    from bot.faces.api.jobs import IngestJobs
+    from bot.state.jobs import JobStore
+
+    def done(summary) -> None:
+        metrics.observe_ingest(summary)
+        live.refresh()
+
+    return IngestJobs(settings, JobStore(settings.state_url, settings.job_stale_seconds), on_done=done)
 
 
 # --------------------------------------------------------------------------- /v1
 
 
-def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIRouter:
+def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics, jobs) -> APIRouter:
     router = APIRouter(tags=["questions"])
-    ingesting = threading.Lock()  # one ingest at a time per process
 
     @router.post("/v1/ask", summary="Answer a question, with numbered sources")
     def ask(body: AskRequest):
@@ -153,19 +202,24 @@ def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIRo
 
         return take_inventory(live.current.index.store).to_dict()
 
-    @router.post("/v1/ingest", summary="Add web pages or feeds to the index (as `spacebot ingest URL...`)")
-    def ingest(body: IngestRequest):
-        """Returns the `ingest --json` summary; inputs that failed are listed in `failed`."""
-        from ingest.pipeline import run_ingest
-
+    @router.post(
+        "/v1/ingest",
+        status_code=202,
+        summary="Add web pages or feeds to the index (as `spacebot ingest URL...`), as a job",
+    )
+    def ingest(body: IngestRequest, request: Request):
+        """Answers at once with the job's id; `GET /v1/jobs/{id}` gives its progress and, when
+        done, the `ingest --json` summary (inputs that failed, or that the fetch guard refused,
+        are listed in its `failed`)."""
         local = [u for u in body.urls if not u.lower().startswith(("http://", "https://"))]
         if local:  # the server's own files are not the caller's to read
             raise HTTPException(400, f"only http(s) URLs can be ingested over the API, not {local[0]!r}")
-        with ingesting:
-            summary = run_ingest(body.urls, settings, follow_links=body.follow_links)
-        metrics.observe_ingest(summary)
-        live.refresh()
-        return summary.to_dict()
+        job_id = jobs.submit(body.urls, body.follow_links, requested_by=request.state.caller)
+        return JSONResponse(
+            {"job_id": job_id, "state": "queued", "status_url": f"/v1/jobs/{job_id}"},
+            status_code=202,
+            headers={"Location": f"/v1/jobs/{job_id}"},
+        )
 
     @router.get("/v1/conversations/{conversation_id}", summary="The turns of a conversation, oldest first")
     def conversation(conversation_id: str):
@@ -179,6 +233,20 @@ def _v1_routes(settings: Settings, live: LiveService, metrics: Metrics) -> APIRo
                 for t in turns
             ],
         }
+
+    return router
+
+
+def _job_routes(jobs) -> APIRouter:
+    router = APIRouter(tags=["questions"])
+
+    @router.get("/v1/jobs/{job_id}", summary="An ingest job: its state, progress and result")
+    def job(job_id: str):
+        """`state` is queued, running, done (`result`: the `ingest --json` summary) or failed (`error`)."""
+        found = jobs.store.get(job_id)
+        if found is None:
+            raise HTTPException(404, f"no ingest job {job_id!r}")
+        return found
 
     return router
 

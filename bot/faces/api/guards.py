@@ -1,4 +1,4 @@
-"""What stands before the routes: the bearer token on /v1 and the request-body size limit."""
+"""What stands before the routes: the bearer tokens on /v1 and the request-body size limit."""
 
 from __future__ import annotations
 
@@ -6,18 +6,49 @@ import hmac
 import json
 
 
-class BearerToken:
-    """Checks `Authorization: Bearer <token>` in constant time; `None` lets everyone in."""
+class ApiTokens:
+    """The bearer tokens `/v1` accepts, each with a name (metrics and rate limits use the name, never the token).
 
-    def __init__(self, token: str | None) -> None:
-        self._expected = token.encode() if token else None
+    From `SPACEBOT_API_TOKENS` (comma-separated, each `name:token` or a bare token, named
+    `token1`, `token2`... by position) and `SPACEBOT_API_TOKEN` (named `default`). No token:
+    everyone is let in (as `anonymous`). Every token is compared in constant time, each time,
+    so the answer takes as long whichever token matched, or none.
+    """
 
-    def allows(self, authorization: str | None) -> bool:
-        if self._expected is None:
-            return True
+    def __init__(self, tokens: dict[str, str]) -> None:
+        self._tokens = [(name, token.encode()) for name, token in tokens.items()]
+
+    @classmethod
+    def from_settings(cls, settings) -> ApiTokens:
+        tokens: dict[str, str] = {}
+        listed = settings.api_tokens.get_secret_value() if settings.api_tokens else ""
+        for position, item in enumerate((i.strip() for i in listed.split(",") if i.strip()), start=1):
+            name, colon, token = item.partition(":")
+            name, token = (name.strip(), token.strip()) if colon else (f"token{position}", item)
+            if not name or not token or name in tokens:
+                raise ValueError(f"SPACEBOT_API_TOKENS: entry {position} needs a unique name and a token (name:token)")
+            tokens[name] = token
+        if settings.api_token and settings.api_token.get_secret_value().strip():
+            tokens.setdefault("default", settings.api_token.get_secret_value().strip())
+        return cls(tokens)
+
+    @property
+    def required(self) -> bool:
+        """True when at least one token is configured."""
+        return bool(self._tokens)
+
+    def name_for(self, authorization: str | None) -> str | None:
+        """The name of the token in `Authorization: Bearer <token>` (`anonymous` when none is
+        required), or None when it is missing or not one of them."""
+        if not self._tokens:
+            return "anonymous"
         scheme, _, given = (authorization or "").partition(" ")
-        # compare_digest takes as long for a wrong token as for a right one of the same length
-        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), self._expected)
+        offered = given.strip().encode()
+        found = None
+        for name, token in self._tokens:  # no early exit: every token is compared every time
+            if hmac.compare_digest(offered, token) and found is None:
+                found = name
+        return found if scheme.lower() == "bearer" else None
 
 
 class LimitBody:

@@ -44,6 +44,18 @@ class Metrics:
         self.llm_fallbacks = Counter(
             "spacebot_llm_fallbacks", "Answers given as quoted sentences because the LLM failed", registry=self.registry
         )
+        self.by_token = Counter(
+            "spacebot_api_requests_by_token",
+            "Authenticated /v1 requests by token name (never the token)",
+            ["token"],
+            registry=self.registry,
+        )
+        self.rate_limited = Counter(
+            "spacebot_api_rate_limited",
+            "/v1 requests refused with 429 by SPACEBOT_API_RATE, by token name",
+            ["token"],
+            registry=self.registry,
+        )
         self.ingested = Counter(
             "spacebot_ingest_articles",
             "Articles handled by POST /v1/ingest, by outcome",

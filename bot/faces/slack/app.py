@@ -36,8 +36,11 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.core.records import Filters
+    from bot.faces.slack.command import FollowServices
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import RateLimiter
     from ingest.settings import Settings
 
 __all__ = ["AskService", "build_app", "conversation_id"]  # AskService: serve.py imports it from here
@@ -118,6 +121,7 @@ def build_app(
     seen: SeenEvents | None = None,
     workers: int = 8,
     drop_retries: bool = True,
+    follows: FollowServices | None = None,
 ) -> App:
     """The Bolt app, built from `settings` and answering with `service.ask`.
 
@@ -126,16 +130,21 @@ def build_app(
     build time (it then happens on the first request). `feedback` and `seen`
     default to stores in `settings.state_url`. With `drop_retries`, a request
     carrying `X-Slack-Retry-Num` is acked and dropped even if its `event_id` is new.
+    `follows` (default: stores in `settings.state_url`) serves `/spacebot` and the Home tab.
     """
+    from bot.faces.slack import command, home
     from bot.state.event_ids import SeenEvents
     from bot.state.feedback import FeedbackStore
+    from bot.state.rate_limits import limiter_from_setting
 
     app = _bolt_app(settings, client, token_verification_enabled, workers)
     feedback = feedback or FeedbackStore(settings.state_url)
     guards.install(app)  # first: malformed events acked and dropped; unexpected errors: one line, a request id
     app.use(_duplicate_filter(seen or SeenEvents(settings.state_url), drop_retries))
 
-    answer_mention, answer_dm = _question_listeners(service, feedback)
+    follows = follows or follow_services(settings, service)
+    limiter = limiter_from_setting(settings.slack_rate, "SPACEBOT_SLACK_RATE", settings.state_url, scope="slack")
+    answer_mention, answer_dm = _question_listeners(service, feedback, follows, limiter)
     app.event("app_mention")(ack=_ack_now, lazy=[answer_mention])
     app.event("message", matchers=[_is_dm_question])(ack=_ack_now, lazy=[answer_dm])
     # Other message events (edits, bot messages, channel chatter) are acked and
@@ -145,7 +154,25 @@ def build_app(
     record_vote = _vote_listener(feedback)
     app.action(ACTION_UP)(ack=_ack_now, lazy=[record_vote])
     app.action(ACTION_DOWN)(ack=_ack_now, lazy=[record_vote])
+    command.install(app, follows, limiter)  # /spacebot
+    home.install(app, follows)  # the App Home tab
     return app
+
+
+def follow_services(settings: Settings, service: AskService) -> FollowServices:
+    """The stores and readers `/spacebot` and the Home tab use, from `settings`."""
+    from bot.alerts.stories import StoryReader, indexed_sources
+    from bot.faces.slack.command import FollowServices
+    from bot.state.channels import ChannelStore
+    from bot.state.follows import FollowStore
+
+    return FollowServices(
+        FollowStore(settings.state_url),
+        ChannelStore(settings.state_url),
+        StoryReader(settings),
+        service,
+        lambda: indexed_sources(settings),
+    )
 
 
 def _bolt_app(settings: Settings, client: WebClient | None, token_verification_enabled: bool, workers: int) -> App:
@@ -192,24 +219,52 @@ def _duplicate_filter(seen: SeenEvents, drop_retries: bool):
     return drop_duplicates
 
 
-def _question_listeners(service: AskService, feedback: FeedbackStore):
-    """The lazy listeners for a mention in a channel and for a DM."""
+def _question_listeners(
+    service: AskService, feedback: FeedbackStore, follows: FollowServices, limiter: RateLimiter | None = None
+):
+    """The lazy listeners for a mention in a channel and for a DM: each from its channel's own sources,
+    each user's questions counted against `limiter` (`SPACEBOT_SLACK_RATE`)."""
+    from bot.faces.slack.command import channel_filters
 
     def answer_mention(event, client):
         if not _is_plain_user_message(event):  # other bots: no bot-to-bot loops
             return
         channel = event["channel"]
         thread_ts = event.get("thread_ts") or event["ts"]
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
-        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts), question)
+        conv = conversation_id(channel, thread_ts)
+        reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     def answer_dm(event, client):
         channel = event["channel"]
         thread_ts = event.get("thread_ts")
+        if too_fast(limiter, client, event["user"], channel, thread_ts):
+            return
         question = normalise_question(event.get("text"))
-        reply(service, feedback, client, channel, thread_ts, conversation_id(channel, thread_ts, dm=True), question)
+        conv = conversation_id(channel, thread_ts, dm=True)
+        reply(service, feedback, client, channel, thread_ts, conv, question, channel_filters(follows, channel))
 
     return answer_mention, answer_dm
+
+
+def too_fast(limiter: RateLimiter | None, client: WebClient, user: str, channel: str, thread_ts: str | None) -> bool:
+    """Count one question of `user`; over the limit, tell them alone (an ephemeral note) and say True."""
+    wait = limiter.hit(user) if limiter is not None else None
+    if wait is None:
+        return False
+    log.info("user %s is over SPACEBOT_SLACK_RATE; not answered", user)
+    try:
+        client.chat_postEphemeral(
+            channel=channel,
+            user=user,
+            thread_ts=thread_ts,
+            text=f"You're asking faster than I answer here; try again in {wait.header} s.",
+        )
+    except Exception:  # noqa: BLE001 (the note is a courtesy; the question stays unanswered either way)
+        log.exception("could not post the rate-limit note")
+    return True
 
 
 def reply(
@@ -220,14 +275,17 @@ def reply(
     thread_ts: str | None,
     conv: str,
     question: str,
+    filters: Filters | None = None,
 ) -> None:
-    """Ask the service and reply once (answer, refusal or apology); streamed with an LLM."""
+    """Ask the service and reply once (answer, refusal or apology); streamed with an LLM.
+    `filters`: a channel's own sources."""
     if not question:
         post_reply(client, channel, thread_ts, {"text": EMPTY_QUESTION_HINT})
         return
     draft = StreamedReply(client, channel, thread_ts) if streams_answers(service) else None
     try:
-        answer = service.ask(question, conversation_id=conv, on_token=draft.on_token if draft else None)
+        more = {"filters": filters} if filters is not None else {}  # services that take no filters still work
+        answer = service.ask(question, conversation_id=conv, on_token=draft.on_token if draft else None, **more)
     except Exception as exc:
         if isinstance(exc, QuestionError):  # empty, punctuation only, too long: say so
             text = f"I can't answer that: {escape_mrkdwn(str(exc))}"

@@ -162,6 +162,11 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
         blocks.append(_context(_join_lines(refusal_lines(answer, MRKDWN, "*Closest articles:*"))))
         if confidence_line(answer):
             blocks.append(_context(f":bar_chart: {confidence_line(answer)}"))
+    elif answer.shaped is not None:  # a list, timeline or outlets answer
+        from bot.faces.shape_views import slack_blocks
+
+        blocks += slack_blocks(answer, escape_mrkdwn, _clip)
+        blocks.append(_context(_join_lines(["*Sources*", *cited_lines(answer, MRKDWN)])))
     else:
         shown = with_short_answer(answer, text, lambda s: f"*{escape_mrkdwn(_one_line(s, 150))}*")
         blocks.append(_section(shown or "_(empty answer)_"))

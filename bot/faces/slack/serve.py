@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bot.faces.slack.app import AskService, build_app
@@ -123,11 +124,14 @@ def run(
     port: int = 3000,
     host: str = "0.0.0.0",
 ) -> None:
-    """What `spacebot slack [--http --port N]` does: HTTP mode, or Socket Mode by default."""
+    """What `spacebot slack [--http --port N]` does: HTTP mode, or Socket Mode by default; either way
+    with the follows worker (alerts for new stories, scheduled briefs) running beside it."""
     if http:
         if not secret_value(settings.slack_signing_secret):
             raise ValueError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > Signing Secret)")
-        serve_http(build_app(settings, service), port=port, host=host)
+        app = build_app(settings, service)
+        with _follow_worker(settings, service, app):
+            serve_http(app, port=port, host=host)
         return
     app_token = secret_value(settings.slack_app_token)
     if not app_token:
@@ -135,4 +139,27 @@ def run(
             "Socket Mode needs SLACK_APP_TOKEN (an xapp- token with connections:write); "
             "or run with --http and SLACK_SIGNING_SECRET"
         )
-    serve_socket_mode(build_app(settings, service), app_token)
+    app = build_app(settings, service)
+    with _follow_worker(settings, service, app):
+        serve_socket_mode(app, app_token)
+
+
+@contextmanager
+def _follow_worker(settings: Settings, service: AskService, app: App):
+    """Run the alerts and scheduled briefs loop (bot/faces/slack/follow_worker.py) while the block runs."""
+    from bot.faces.slack.app import follow_services
+    from bot.faces.slack.follow_worker import FollowWorker, make_dispatcher
+
+    services = follow_services(settings, service)
+    try:
+        dispatcher = make_dispatcher(settings, services, app.client)
+    except Exception as exc:  # noqa: BLE001 (no index or model yet: answer questions, say why no alerts)
+        log.warning("alerts and scheduled briefs are off: %s", " ".join(str(exc).split())[:200])
+        yield None
+        return
+    worker = FollowWorker(dispatcher, services, app.client, settings.alert_poll_seconds)
+    worker.start()
+    try:
+        yield worker
+    finally:
+        worker.stop()

@@ -1,0 +1,1 @@
+"""Stories coming to the team: follows matched against newly indexed stories (alerts), and briefings."""
