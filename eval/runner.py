@@ -42,6 +42,10 @@ class QuestionResult:
     metrics: dict[str, float] | None = None  # retrieval metrics; None if unanswerable
     answer_ok: bool | None = None  # expected string found in a non-refused answer
     citation_precision: float | None = None
+    short_answer: str | None = None  # the answer's short answer (a name, date, number)
+    confidence: float | None = None  # the answer's calibrated confidence (0-1)
+    sure: bool | None = None  # answered at or above the sure level
+    short_ok: bool | None = None  # expected string found in the short answer of a non-refused answer
     shape: str | None = None  # the answer's shape: fact, list, timeline, outlets (bot.core.shapes)
     expected_items: list[str] = field(default_factory=list)
     item_recall: float | None = None  # share of `expected_items` the (non-refused) answer names
@@ -151,8 +155,11 @@ def _ask_one(ask: Ask, q: Question, mode: str, k: int) -> QuestionResult:
             row.item_recall = sum(found) / len(found)
         if not answer.refused:
             row.citation_precision = citation_precision(row.cited, q.relevant)
+        row.short_answer, row.confidence = answer.short_answer, answer.confidence
+        row.sure = bool(answer.sure) and not answer.refused
         if q.answerable and q.answer is not None:
             row.answer_ok = not answer.refused and answer_contains(answer.text, q.answer)
+            row.short_ok = not answer.refused and answer_contains(answer.short_answer, q.answer)
     return row
 
 
@@ -176,6 +183,7 @@ def summarize(rows: Sequence[QuestionResult]) -> dict:
     out["citation_precision"] = _mean(r.citation_precision for r in with_answer if r.citation_precision is not None)
     out["refusal_rate"] = _mean(r.refused for r in with_answer if not r.answerable)
     out["false_refusal_rate"] = _mean(r.refused for r in with_answer if r.answerable)
+    out.update(confidence_metrics(rows))
     out.update(latency_percentiles(r.ms for r in rows))
     out["per_kind"] = {
         kind: {
@@ -189,6 +197,51 @@ def summarize(rows: Sequence[QuestionResult]) -> dict:
     out["n_questions"] = len(rows)
     out["n_answerable"] = len(answerable)
     return out
+
+
+SHORT_KINDS = ("lookup", "paraphrase")  # the kinds a short answer is scored on (single facts)
+ECE_BINS = 10
+
+
+def confidence_metrics(rows: Sequence[QuestionResult]) -> dict:
+    """How far the answer's confidence can be trusted (None where no answer carried one):
+
+    - short_answer_ok: share of answerable lookups and paraphrases whose short answer holds the fact;
+    - sure_precision: share of sure answers that hold the fact (a sure answer to an unanswerable
+      question holds none); sure_coverage: share of answerable questions (with an expected fact)
+      answered sure;
+    - ece: expected calibration error of `confidence` against "the answer holds the fact" (refusals and
+      unanswerable questions: it does not), over ECE_BINS equal-width bins;
+    - refusal_or_unsure_rate: share of unanswerable questions refused or answered unsure.
+    """
+    scored = [r for r in rows if r.confidence is not None and (not r.answerable or r.answer_ok is not None)]
+    if not scored:
+        return dict.fromkeys(["short_answer_ok", "sure_precision", "sure_coverage", "ece", "refusal_or_unsure_rate"])
+    holds = {r.id: bool(r.answerable and r.answer_ok) for r in scored}
+    sure = [r for r in scored if r.sure]
+    answerable = [r for r in scored if r.answerable]
+    short = [r for r in answerable if r.kind in SHORT_KINDS and r.short_ok is not None]
+    unanswerable = [r for r in scored if not r.answerable]
+    return {
+        "short_answer_ok": _mean(r.short_ok for r in short),
+        "sure_precision": _mean(holds[r.id] for r in sure),
+        "sure_coverage": _mean(bool(r.sure) for r in answerable),
+        "ece": expected_calibration_error([(r.confidence, holds[r.id]) for r in scored]),
+        "refusal_or_unsure_rate": _mean(bool(r.refused) or not r.sure for r in unanswerable),
+    }
+
+
+def expected_calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = ECE_BINS) -> float | None:
+    """Sum over equal-width confidence bins of (share of pairs in the bin) x |mean confidence - share right|."""
+    if not pairs:
+        return None
+    total = 0.0
+    for b in range(bins):
+        inside = [(c, ok) for c, ok in pairs if min(int(c * bins), bins - 1) == b]
+        if inside:
+            gap = sum(c for c, _ in inside) / len(inside) - sum(ok for _, ok in inside) / len(inside)
+            total += len(inside) / len(pairs) * abs(gap)
+    return total
 
 
 def _shapes(rows: Sequence[QuestionResult]) -> list[str]:

@@ -14,14 +14,15 @@ _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\((?:https?://|/)[^)]*\)")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 _BLANKS = re.compile(r"\n\s*\n\s*")
+_LIST_ITEM = re.compile(r"(?:[-*•+]|\d{1,2}[.)])\s")  # "- item", "* item", "• item", "1. item", "2) item"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 def clean_text(raw: str) -> str:
     """Plain text from a body that may hold inline HTML, entities and Markdown links.
 
-    Paragraph breaks survive as one blank line; other whitespace collapses to
-    single spaces.
+    Paragraph breaks survive as one blank line, and a bulleted or numbered list item
+    keeps its line break; other whitespace collapses to single spaces.
     """
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
     text = _COMMENT.sub(" ", text)
@@ -35,8 +36,10 @@ def clean_text(raw: str) -> str:
     text = _SPACES.sub(" ", text)
     paragraphs = []
     for block in _BLANKS.split(text):
-        lines = [line.strip() for line in block.split("\n")]
-        joined = " ".join(line for line in lines if line)
+        lines = [line.strip() for line in block.split("\n") if line.strip()]
+        joined = ""
+        for line in lines:  # a list item keeps its own line, so a quoted list reads as a list
+            joined += ("\n" if _LIST_ITEM.match(line) else " ") + line if joined else line
         if joined:
             paragraphs.append(joined)
     return "\n\n".join(paragraphs)

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
     # list / timeline / outlets answers by the question's shape (bot/core/shapes.py); off: every answer a fact
     answer_shapes: bool = Field(True, validation_alias=_env("SPACEBOT_ANSWER_SHAPES"))
     conversation_ttl_days: float = Field(30.0, gt=0, validation_alias=_env("SPACEBOT_CONVERSATION_TTL_DAYS"))
+    # the answer's confidence gate (bot/core/answer_knobs.py; values: docs/BENCHMARKS.md "Confidence")
+    sure_level: float = Field(0.5, ge=0, le=1, validation_alias=_env("SPACEBOT_SURE_LEVEL"))
+    answer_floor: float = Field(0.1, ge=0, le=1, validation_alias=_env("SPACEBOT_ANSWER_FLOOR"))
+    support_margin: float = Field(2.0, ge=0, validation_alias=_env("SPACEBOT_SUPPORT_MARGIN"))
+    closest_min: float = Field(-8.0, validation_alias=_env("SPACEBOT_CLOSEST_MIN"))
+    figure_rule: bool = Field(True, validation_alias=_env("SPACEBOT_FIGURE_RULE"))
+    # which model reads sentences for the answer: the cross-encoder (measured better on dev, docs/BENCHMARKS.md)
+    # or the trained reader (bot/models/reader.onnx)
+    reader: Literal["trained", "cross-encoder"] = Field("cross-encoder", validation_alias=_env("SPACEBOT_READER"))
 
     # --- LLM (optional; any OpenAI-compatible server) -----------------------
     llm_base_url: str | None = Field(None, validation_alias=_env("SPACEBOT_LLM_BASE_URL"))

@@ -29,6 +29,7 @@ CITATION_TYPES = {
     "quote": str,
     "score": float,
     "also_in": list,  # the article's near-duplicates (issue 12): URLs or ids, usually empty
+    "path": (str, type(None)),  # the article's file (shown where it has no URL)
 }
 
 
@@ -85,7 +86,8 @@ def test_ask_prints_the_answer_then_numbered_sources(runner, sample_env):
 
 def test_ask_json_has_the_documented_shape(runner, sample_env):
     data = ask_json(runner, GERMANY)
-    assert set(data) == {"answer", "refused", "citations", "shape"} and data["shape"] == "fact"
+    assert set(data) == {"answer", "refused", "short_answer", "confidence", "sure", "citations", "shape"}
+    assert data["shape"] == "fact" and 0 <= data["confidence"] <= 1
     assert isinstance(data["answer"], str) and isinstance(data["refused"], bool)
     assert data["refused"] is False and data["citations"]
     for c in data["citations"]:
@@ -100,12 +102,17 @@ def test_ask_json_has_the_documented_shape(runner, sample_env):
 
 def test_ask_json_refusal_shape(runner, sample_env):
     data = ask_json(runner, ABSENT)
+    closest = data.pop("closest")
+    confidence = data.pop("confidence")
     assert data == {
         "answer": "The ingested articles don't answer this.",
         "refused": True,
+        "short_answer": None,
+        "sure": False,
         "citations": [],
         "shape": "fact",
     }
+    assert 0 <= confidence <= 1 and closest and all(c["title"] for c in closest)
 
 
 def test_k_limits_the_closest_articles_of_a_refusal(runner, sample_env):

@@ -41,7 +41,7 @@ def test_sample_questions_are_reranked_and_answered_with_citations(sample_servic
     answer = sample_service.answer("which country was the 40th to sign the artemis accords?")
     assert not answer.refused
     assert answer.hits[0].reranked
-    assert "Lithuania" in answer.text
+    assert answer.citations[0].article_id == "policy/artemis-accords-lithuania.md"
     assert answer.citations and all(c.quote in answer.text or c.quote for c in answer.citations)
 
 

@@ -5,6 +5,9 @@ the sentences the answer relies on (two neighbouring sentences of one passage
 share a citation, quoted together); when the answerer cites a passage as a whole
 (an LLM's `[n]`), the passage's opening, cut at a word boundary. A shaped answer (list,
 timeline, outlets) writes its own text and numbers; each of its claims names its sentence.
+
+One number per article: a quote from an article already cited gets that article's
+number (a second `Citation` with the same `n` when it is not next to the first quote).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from bot.core.records import Answer, Citation, Passage
 from bot.core.stages import Claim, Draft
 
+# an answer below the sure level opens with this (bot/core/reader_answerer.py)
+UNSURE_LEAD = "The articles may not say this directly; the closest they come:"
 WHOLE_PASSAGE_QUOTE = 300  # characters of a passage quoted when no sentence is named (a Slack line shows 200)
 
 
@@ -43,6 +48,7 @@ def _citation(n: int, passage: Passage, quote: str, score: float) -> Citation:
         quote=quote,
         score=round(score, 4),
         also_in=list(passage.also_in),
+        path=passage.path,
     )
 
 
@@ -52,6 +58,8 @@ class Citations:
     def build(self, question: str, draft: Draft) -> Answer:
         if draft.text is None:
             text, citations = self._quote(draft.claims)
+            if not draft.sure:
+                text = f"{UNSURE_LEAD}\n\n{text}"
         else:  # the text is written (and maybe on screen already): its numbers stand
             text = draft.text
             citations = [self._written(c) for c in draft.claims]
@@ -62,6 +70,9 @@ class Citations:
             citations=citations,
             note=draft.note,
             as_of=draft.as_of,
+            short_answer=draft.short_answer,
+            confidence=draft.confidence,
+            sure=draft.sure,
             shaped=draft.shaped,
         )
 
@@ -75,21 +86,22 @@ class Citations:
 
     @staticmethod
     def _quote(claims: list[Claim]) -> tuple[str, list[Citation]]:
-        """ "sentence [n]" for each claim, numbered in order of first use."""
+        """ "sentence [n]" for each claim, articles numbered in order of first use."""
         citations: list[Citation] = []
         parts = []
         for claim in claims:
             p = claim.passage
             sentence = claim.sentence or opening(p.text)
             target = None
-            for citation in citations:
-                if citation.article_id == p.article_id and citation.title == p.title:
-                    span = joined_span(p.text, citation.quote, sentence)
-                    if span is not None:
-                        citation.quote, target = span, citation
-                        break
+            same = [c for c in citations if c.article_id == p.article_id]
+            for citation in same:
+                span = joined_span(p.text, citation.quote, sentence)
+                if span is not None and citation.title == p.title:
+                    citation.quote, target = span, citation
+                    break
             if target is None:
-                target = _citation(len(citations) + 1, p, sentence, claim.score)
+                n = same[0].n if same else 1 + max((c.n for c in citations), default=0)
+                target = _citation(n, p, sentence, claim.score)
                 citations.append(target)
             parts.append(f"{sentence} [{target.n}]")
         return " ".join(parts), citations

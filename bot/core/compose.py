@@ -37,19 +37,20 @@ def build_stages(
     `index` is the open `SearchIndex`; `llm()` returns the LLM client when one is
     configured and ready now, else None.
     """
+    from bot.core.answer_knobs import AnswerKnobs
     from bot.core.citations import Citations
     from bot.core.llm_answerer import LLMAnswerer, WithFallback
     from bot.core.query import FollowupQuery
     from bot.core.question import QuestionCheck
     from bot.core.ranking import KeepOrder
+    from bot.core.reader_answerer import ReaderAnswerer, ReaderGate
     from bot.core.recency import RecencyAnswerer, RecencyRanker
-    from bot.core.rerank_answerer import RerankedExtractiveAnswerer
-    from bot.core.rerank_gate import RerankGate
     from bot.core.retrieval import ReciprocalRankFusion, Retriever
     from bot.core.shaped_answerer import ShapedAnswerer
 
     stages = replace(given) if given is not None else Stages()
     stages.fusion = stages.fusion or ReciprocalRankFusion()
+    knobs = AnswerKnobs.from_settings(settings)
     defaults = {
         "question": lambda: QuestionCheck(),
         "query": lambda: FollowupQuery(llm),
@@ -62,13 +63,13 @@ def build_stages(
             group_copies=settings.group_copies,
         ),
         "ranker": lambda: RecencyRanker(KeepOrder()),
-        "gate": lambda: RerankGate(index, setting=settings.reranker),
+        "gate": lambda: ReaderGate(index, knobs, setting=settings.reranker),
         "answerer": lambda: ShapedAnswerer(  # list / timeline / outlets by the question's shape, else a fact
             index,
             RecencyAnswerer(
                 WithFallback(
                     LLMAnswerer(llm, llm_limits),
-                    RerankedExtractiveAnswerer(index, settings.reranker),
+                    ReaderAnswerer(index, knobs, settings.reranker),
                     configured=settings.llm_enabled,
                 )
             ),

@@ -74,6 +74,7 @@ class Citation:
     quote: str
     score: float
     also_in: list[str] = field(default_factory=list)  # the same story elsewhere ("also in: ..."): URL, else id
+    path: str | None = None  # the article's file, shown where it has no URL
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -91,6 +92,9 @@ class Answer:
     note: str | None = None  # e.g. "LLM unavailable; extractive answer shown"
     hits: list[ArticleHit] = field(default_factory=list, repr=False)  # what it was built from, best first
     as_of: str | None = None  # a recency question's answer: the newest cited article's date (ISO)
+    short_answer: str | None = None  # the asked-for span of the lead sentence (a name, date, number, place)
+    confidence: float | None = None  # calibrated 0-1: of answers given with confidence c, about c hold the fact
+    sure: bool = False  # confidence reached the sure level: the answer is stated, not hedged
     shaped: Shaped | None = None  # a list, timeline or outlets answer's items (bot.core.shapes); None: a fact
 
     @property
@@ -99,21 +103,34 @@ class Answer:
         return self.shaped.shape if self.shaped is not None else "fact"
 
     def sources(self) -> list[tuple[list[int], Citation]]:
-        """Citations grouped by article, for display: `([1, 3], first citation)` per article."""
+        """Citations grouped by article, for display: `([1], first citation)` per article (an LLM's
+        answer may cite two passages of one article: `([1, 3], ...)`)."""
         groups: dict[str, tuple[list[int], Citation]] = {}
         for citation in self.citations:
-            groups.setdefault(citation.article_id, ([], citation))[0].append(citation.n)
+            numbers = groups.setdefault(citation.article_id, ([], citation))[0]
+            if citation.n not in numbers:
+                numbers.append(citation.n)
         return list(groups.values())
 
+    def quotes(self, article_id: str) -> list[str]:
+        """The quotes the answer takes from one article, in order."""
+        return [c.quote for c in self.citations if c.article_id == article_id and c.quote]
+
     def to_dict(self) -> dict:
-        """The `--json` shape: answer, refused, citations (each with its `published` date), `shape`
-        (with its `items`, `milestones` or `outlets` array), and `as_of` when the question asked about now."""
+        """The `--json` (and API) shape: answer, refused, short_answer, confidence, sure, citations (each
+        with its `published` date), `shape` (with its `items`, `milestones` or `outlets` array), a refusal's
+        `closest` articles, and `as_of` when the question asked about now."""
         out = {
             "answer": self.text,
             "refused": self.refused,
+            "short_answer": self.short_answer,
+            "confidence": None if self.confidence is None else round(self.confidence, 3),
+            "sure": self.sure,
             "citations": [c.to_dict() for c in self.citations],
             "shape": self.shape,
         }
+        if self.refused:
+            out["closest"] = [closest_dict(h) for h in self.closest]
         if self.shaped is not None and not self.refused:
             out.update(self.shaped.to_dict())
         if self.as_of:
@@ -121,3 +138,16 @@ class Answer:
         if self.note:
             out["note"] = self.note
         return out
+
+
+def closest_dict(hit: ArticleHit) -> dict:
+    """A refusal's closest article as `--json` and the API show it (what the CLI and Slack list)."""
+    return {
+        "article_id": hit.article_id,
+        "title": hit.title,
+        "source": hit.source,
+        "url": hit.url,
+        "path": hit.path,
+        "published": hit.published,
+        "also_in": list(hit.also_in),
+    }

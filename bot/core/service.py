@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import cached_property
 
+from bot.core.answer_knobs import AnswerKnobs
 from bot.core.compose import Stages, build_stages
 from bot.core.llm_answerer import LLM_FALLBACK_NOTE, LLMLimits, llm_passages
 from bot.core.question import MAX_QUESTION_CHARS, QuestionError, check_question
@@ -42,6 +43,14 @@ DEFAULT_MODE = "rerank"
 RETRIEVE_K = 10  # articles retrieved per question: what eval scores (MRR@10) and what the answerers read
 REFUSAL_TEXT = "The ingested articles don't answer this."
 LLM_RETRY_AFTER = 30.0  # seconds an LLM server that timed out or was unreachable is left alone
+
+
+def closest_articles(hits: list[ArticleHit], closest_min: float) -> list[ArticleHit]:
+    """The articles a refusal lists: reranked ones whose best passage reaches `closest_min` (the
+    cross-encoder's logit; unrelated text scores about -11), all of them when not reranked."""
+    if not any(h.reranked for h in hits):
+        return list(hits)
+    return [h for h in hits if h.reranked and h.score >= closest_min]
 
 
 class AnswerService:
@@ -158,20 +167,29 @@ class AnswerService:
         asked = [q for q, _ in history]
         k = k or self.settings.top_k
         hits = self.search(question, asked, k=max(k, retrieve_k), filters=filters, mode=mode)
-        if stages.gate.check(question, hits, asked) is not None:
-            return self._refusal(question, hits, k)
+        refusal = stages.gate.check(question, hits, asked)
+        if refusal is not None:
+            return self._refusal(question, hits, k, refusal.confidence)
         draft = stages.answerer.draft(AnswerRequest(question, hits, history, focus, k, on_token))
         if draft is None or draft.refused:
-            return self._refusal(question, hits, k)
+            return self._refusal(question, hits, k, draft.confidence if draft else None)
         answer = stages.citations.build(question, draft)
         answer.hits = hits
         if on_token is not None and not draft.streamed:
             on_token(answer.text)
         return answer
 
-    @staticmethod
-    def _refusal(question: str, hits: list[ArticleHit], k: int) -> Answer:
-        return Answer(question=question, text=REFUSAL_TEXT, refused=True, closest=hits[:k], hits=hits)
+    def _refusal(self, question: str, hits: list[ArticleHit], k: int, confidence: float | None = None) -> Answer:
+        """The refusal, with the closest articles that are close (`closest_articles`)."""
+        closest = closest_articles(hits[:k], AnswerKnobs.from_settings(self.settings).closest_min)
+        return Answer(
+            question=question,
+            text=REFUSAL_TEXT,
+            refused=True,
+            closest=closest,
+            hits=hits,
+            confidence=0.0 if confidence is None else confidence,
+        )
 
     def ask(
         self,

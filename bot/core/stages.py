@@ -73,6 +73,9 @@ class Draft:
     note: str | None = None
     streamed: str = ""  # what already reached `on_token`
     as_of: str | None = None  # a recency question's answer holds as of this date (newest cited article's)
+    short_answer: str | None = None  # the asked-for span of the lead sentence
+    confidence: float | None = None  # calibrated 0-1 (bot.core.calibration); None: the answerer has none
+    sure: bool = True  # False: the text is hedged ("The articles may not say this directly; ...")
     shaped: Shaped | None = None  # a list, timeline or outlets answer (its text and claims' `n` already written)
 
 
@@ -81,6 +84,7 @@ class Refusal:
     """Why the articles do not answer: shown to nobody, logged and tested."""
 
     reason: str
+    confidence: float | None = None  # the answer's confidence when the gate read one
 
 
 class QueryBuilder(Protocol):

@@ -256,7 +256,9 @@ UNTIL = typer.Option(
 @app.command()
 def ask(
     question: str = typer.Argument(..., help="The question, in quotes."),
-    as_json: bool = typer.Option(False, "--json", help="Print {answer, refused, citations} as JSON."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print {answer, refused, short_answer, confidence, citations} as JSON."
+    ),
     k: int | None = typer.Option(None, "-k", min=1, max=50, help="Sources to cite / articles to list."),
     source: str | None = SOURCE,
     since: str | None = SINCE,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.records import Answer
-from bot.faces.sources import as_of_line, cited_lines, closest_lines
+from bot.faces.sources import as_of_line, cited_lines, confidence_line, refusal_lines, with_short_answer
 
 
 def format_answer(answer: Answer) -> str:
@@ -13,15 +13,16 @@ def format_answer(answer: Answer) -> str:
 
         lines = [terminal_text(answer)]
     else:
-        lines = [answer.text]
+        lines = [with_short_answer(answer, answer.text, lambda s: f"**{s}**")]
+    if confidence_line(answer):
+        lines += ["", confidence_line(answer)]
     as_of = as_of_line(answer)
     if as_of:
         lines += ["", as_of]
     if answer.note:
         lines += ["", f"({answer.note})"]
     if answer.refused:
-        if answer.closest:
-            lines += ["", "Closest articles:", *closest_lines(answer.closest)]
+        lines += ["", *refusal_lines(answer)]
     elif answer.citations:
         lines += ["", "Sources:", *cited_lines(answer)]
     return "\n".join(lines)

@@ -12,7 +12,15 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from bot.faces.sources import LineStyle, as_of_line, cited_lines, closest_lines, source_line
+from bot.faces.sources import (
+    LineStyle,
+    as_of_line,
+    cited_lines,
+    confidence_line,
+    refusal_lines,
+    source_line,
+    with_short_answer,
+)
 
 if TYPE_CHECKING:
     from bot.core.records import Answer
@@ -151,23 +159,25 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
     if answer.refused:
         same = not text or text in REFUSAL_HEADER
         blocks.append(_section(REFUSAL_HEADER + ("" if same else f"\n{text}")))
-        if answer.closest:
-            blocks.append(_context(_join_lines(["*Closest articles:*", *closest_lines(answer.closest, MRKDWN)])))
+        blocks.append(_context(_join_lines(refusal_lines(answer, MRKDWN, "*Closest articles:*"))))
+        if confidence_line(answer):
+            blocks.append(_context(f":bar_chart: {confidence_line(answer)}"))
     elif answer.shaped is not None:  # a list, timeline or outlets answer
         from bot.faces.shape_views import slack_blocks
 
         blocks += slack_blocks(answer, escape_mrkdwn, _clip)
         blocks.append(_context(_join_lines(["*Sources*", *cited_lines(answer, MRKDWN)])))
     else:
-        blocks.append(_section(text or "_(empty answer)_"))
-        if as_of_line(answer):
-            blocks.append(_context(f":calendar: {escape_mrkdwn(as_of_line(answer))}"))
+        shown = with_short_answer(answer, text, lambda s: f"*{escape_mrkdwn(_one_line(s, 150))}*")
+        blocks.append(_section(shown or "_(empty answer)_"))
+        context = [line for line in (confidence_line(answer), as_of_line(answer)) if line]
+        if context:
+            blocks.append(_context(" · ".join(escape_mrkdwn(line) for line in context)))
         if answer.citations:
             lines = ["*Sources*"]
-            quotes = {c.n: c.quote for c in answer.citations}
             for numbers, c in answer.sources():
-                lines.append(source_line(numbers, c.title, c.source, c.published, c.url, MRKDWN, c.also_in))
-                lines += [f"> _{escape_mrkdwn(_one_line(quotes[n], QUOTE_LIMIT))}_" for n in numbers if quotes[n]]
+                lines.append(source_line(numbers, c.title, c.source, c.published, c.url, MRKDWN, c.also_in, c.path))
+                lines += [_quote_lines(q) for q in answer.quotes(c.article_id)]
             blocks.append(_context(_join_lines(lines)))
     if answer.note:
         blocks.append(_context(f":information_source: {escape_mrkdwn(_one_line(answer.note, 300))}"))
@@ -176,16 +186,25 @@ def answer_blocks(answer: Answer, feedback_key: str | None = None) -> list[dict[
     return blocks
 
 
+def _quote_lines(quote: str) -> str:
+    """A quote as Slack block quote lines: a list in the article stays a list (one `>` line per item)."""
+    lines = [line.strip() for line in quote.splitlines() if line.strip()]
+    if len(lines) == 1:
+        return f"> _{escape_mrkdwn(_one_line(lines[0], QUOTE_LIMIT))}_"
+    return "\n".join(f"> {escape_mrkdwn(_one_line(line, QUOTE_LIMIT))}" for line in lines)
+
+
 def answer_text(answer: Answer) -> str:
     """The plain `text` fallback (notifications, clients without blocks), escaped."""
     if answer.refused:
         lines = ["The ingested articles don't answer this."]
         if answer.text and answer.text.strip() not in lines[0]:
             lines.append(escape_mrkdwn(answer.text.strip()))
-        lines += closest_lines(answer.closest[:5], FALLBACK_TEXT)
+        lines += refusal_lines(answer, FALLBACK_TEXT)
     else:
         as_of = [as_of_line(answer)] if as_of_line(answer) else []
-        lines = [escape_mrkdwn((answer.text or "").strip()), *as_of, *cited_lines(answer, FALLBACK_TEXT)]
+        text = with_short_answer(answer, escape_mrkdwn((answer.text or "").strip()), escape_mrkdwn)
+        lines = [text, *as_of, *cited_lines(answer, FALLBACK_TEXT)]
     return _clip("\n".join(lines), TEXT_LIMIT)
 
 
