@@ -84,7 +84,8 @@ def main(argv=None) -> int:
             cache[key] = [float(v) for v in cross.score(text, sentences)]
         x = cache[key]
         row = {"id": q.id, "kind": q.kind, "answerable": q.answerable, "answer": q.answer, "n": len(sentences)}
-        for name, s in (("reader", r or x), ("cross_encoder", x)):
+        both = [a + b for a, b in zip(r or x, x)]  # the two logits added, unweighted (not tuned)
+        for name, s in (("reader", r or x), ("cross_encoder", x), ("reader_plus_cross_encoder", both)):
             best = max(range(len(s)), key=s.__getitem__)
             row[name] = {"best": s[best], "top": sentences[best]}
             if q.answer:
@@ -104,7 +105,7 @@ def main(argv=None) -> int:
 def summarise(rows: list[dict], auroc) -> dict:
     """Top sentence holds the answer (overall and by kind) and best-score AUROC, per model."""
     out: dict = {}
-    for name in ("reader", "cross_encoder"):
+    for name in ("reader", "cross_encoder", "reader_plus_cross_encoder"):
         scored = [r for r in rows if r["answerable"] and "holds" in r[name]]
         by_kind: dict[str, list[int]] = {}
         for r in scored:
