@@ -17,12 +17,12 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from bolt_http import BoltOnLoopback
 from conftest import make_settings
 
 from bot.core.records import Answer
 from bot.faces.slack.app import build_app, follow_services
 from bot.faces.slack.follow_worker import make_dispatcher, run_scheduled_briefs
-from bot.faces.slack.serve import serve_http
 
 try:
     from tests.fake_slack import FakeSlack, sign
@@ -66,29 +66,15 @@ class World:
         if known_sources is not None:
             self.services.known_sources = known_sources
         self.app = build_app(self.settings, service or StubService(), follows=self.services)
-        ready = threading.Event()
-        holder = {}
-
-        def on_ready(server):
-            holder["server"] = server
-            ready.set()
-
-        self.thread = threading.Thread(
-            target=serve_http, args=(self.app, 0, "127.0.0.1"), kwargs={"on_ready": on_ready}, daemon=True
-        )
-        self.thread.start()
-        assert ready.wait(5)
-        self.server = holder["server"]
-        self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
+        self.bolt = BoltOnLoopback(self.app)
+        self.url = self.bolt.url
         self.dispatcher = self.new_dispatcher()
 
     def new_dispatcher(self):
         return make_dispatcher(self.settings, self.services, self.app.client, embed=self.embedder.encode)
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(5)
-        self.app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)
+        self.bolt.close()
 
     def ingest(self, *names: str) -> None:
         from ingest.pipeline import run_ingest

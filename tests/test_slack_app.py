@@ -22,12 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import pytest
+from bolt_http import BoltOnLoopback
 from conftest import make_settings
 
 from bot.core.records import Answer, ArticleHit, Citation
 from bot.faces.slack.app import build_app
 from bot.faces.slack.blocks import ACTION_UP, FEEDBACK_BLOCK_ID, REFUSAL_HEADER
-from bot.faces.slack.serve import serve_http, serve_socket_mode
+from bot.faces.slack.serve import serve_socket_mode
 from bot.state.feedback import FeedbackStore
 
 try:
@@ -147,25 +148,11 @@ class Bot:
         )
         self.state_db = settings.state_db
         self.app = build_app(settings, service, **build_kwargs)
-        ready = threading.Event()
-        holder = {}
-
-        def on_ready(server):
-            holder["server"] = server
-            ready.set()
-
-        self.thread = threading.Thread(
-            target=serve_http, args=(self.app, 0, "127.0.0.1"), kwargs={"on_ready": on_ready}, daemon=True
-        )
-        self.thread.start()
-        assert ready.wait(5), "server did not start"
-        self.server = holder["server"]
-        self.url = f"http://127.0.0.1:{self.server.server_port}/slack/events"
+        self.bolt = BoltOnLoopback(self.app)
+        self.url = self.bolt.url
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.thread.join(5)
-        self.app.listener_runner.listener_executor.shutdown(wait=False, cancel_futures=True)
+        self.bolt.close()
 
     # -- requests ------------------------------------------------------------
     def post(
