@@ -78,6 +78,7 @@ def keyword(tmp_path_factory) -> KeywordIndex:
             "published_ts": None,
             "path": None,
             "canonical_url": None,
+            "publisher": None,
             "chunk_index": 0,
         }
         for aid, (title, url, text) in ARTICLES.items()
