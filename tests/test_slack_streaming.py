@@ -219,6 +219,8 @@ def test_real_llm_reply_is_streamed_and_finished_with_sources_and_buttons(
     assert any(b["type"] == "actions" for b in final.params["blocks"])
     if any(LLM_FALLBACK_NOTE in t for t in final_texts):  # the tiny model cites nothing
         baseline = sample_service.answer(REAL_QUESTION)
-        assert final_texts[0] == baseline.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        quoted = baseline.text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        lead = f"*{baseline.short_answer}* — " if baseline.sure and baseline.short_answer else ""
+        assert final_texts[0] == lead + quoted  # the extractive answer, its short answer first when sure
     (body,) = proxy.bodies()
     assert body["stream"] is True and REAL_QUESTION in json.dumps(body["messages"])
