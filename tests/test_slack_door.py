@@ -141,7 +141,7 @@ def test_unsigned_request_is_401_even_when_well_formed(bot):
 def test_a_body_over_the_limit_is_413_without_being_read(bot):
     """The door answers from the Content-Length alone: no body bytes are ever sent here,
     so a door that tried to read them would wait and then answer something else."""
-    host, port = "127.0.0.1", bot.server.server_port
+    host, port = "127.0.0.1", bot.bolt.server.server_port
     headers = sign(SECRET, b"")
     request = (
         f"POST /slack/events HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
