@@ -249,6 +249,11 @@ def _question_listeners(
     return answer_mention, answer_dm
 
 
+def rate_note(wait) -> str:
+    """What a user over `SPACEBOT_SLACK_RATE` is told (`wait`: the limiter's `RetryAfter`)."""
+    return f"You're asking faster than I answer here; try again in {wait.header} s."
+
+
 def too_fast(limiter: RateLimiter | None, client: WebClient, user: str, channel: str, thread_ts: str | None) -> bool:
     """Count one question of `user`; over the limit, tell them alone (an ephemeral note) and say True."""
     wait = limiter.hit(user) if limiter is not None else None
@@ -260,7 +265,7 @@ def too_fast(limiter: RateLimiter | None, client: WebClient, user: str, channel:
             channel=channel,
             user=user,
             thread_ts=thread_ts,
-            text=f"You're asking faster than I answer here; try again in {wait.header} s.",
+            text=rate_note(wait),
         )
     except Exception:  # noqa: BLE001 (the note is a courtesy; the question stays unanswered either way)
         log.exception("could not post the rate-limit note")

@@ -131,8 +131,9 @@ def install(app, services: FollowServices, limiter=None) -> None:
             return
         wait = limiter.hit(body.get("user_id", "")) if limiter is not None else None
         if wait is not None:
-            note = f"You're asking faster than I answer here; try again in {wait.header} s."
-            respond(text=note, response_type="ephemeral")
+            from bot.faces.slack.app import rate_note
+
+            respond(text=rate_note(wait), response_type="ephemeral")
             return
         try:
             HANDLERS[request.action](services, request, respond, client)
